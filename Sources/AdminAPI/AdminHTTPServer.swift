@@ -1,0 +1,53 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+
+/// Builds the HTTP application: health, Prometheus metrics, and (later) the REST API and event feed.
+public enum AdminHTTPServer {
+    /// What the HTTP layer needs from the process around it.
+    public struct Dependencies: Sendable {
+        /// Registry whose metrics `GET /metrics` renders.
+        public var metrics: PrometheusCollectorRegistry
+        /// Produces the current health report; called per request.
+        public var health: @Sendable () -> HealthReport
+        /// Called once the listener is bound, with the actual host and port (useful with port 0).
+        public var onListening: @Sendable (String, Int) async -> Void
+
+        public init(metrics: PrometheusCollectorRegistry, health: @escaping @Sendable () -> HealthReport,
+                    onListening: @escaping @Sendable (String, Int) async -> Void) {
+            self.metrics = metrics
+            self.health = health
+            self.onListening = onListening
+        }
+    }
+
+    /// The routes, separate from the listener so tests can drive them without sockets.
+    public static func makeRouter(_ deps: Dependencies) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: MetricsMiddleware())
+        router.get("/health") { _, _ in deps.health() }
+        router.get("/metrics") { _, _ -> Response in
+            let body = deps.metrics.emitToBuffer()
+            var headers = HTTPFields()
+            // Prometheus text exposition format 0.0.4.
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        return router
+    }
+
+    /// An application listening on `host:port` (port 0 picks a free one).
+    public static func makeApplication(host: String, port: Int, dependencies deps: Dependencies,
+                                       logger: Logger) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(deps),
+            configuration: .init(address: .hostname(host, port: port), serverName: "tandem"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress
+                await deps.onListening(bound?.ipAddress ?? host, bound?.port ?? port)
+            },
+            logger: logger
+        )
+    }
+}

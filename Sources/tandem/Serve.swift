@@ -1,0 +1,127 @@
+import AdminAPI
+import ArgumentParser
+import CJemalloc
+import Foundation
+import Logging
+import Metrics
+import PBX
+import Prometheus
+import ServiceLifecycle
+import Store
+import TandemBase
+
+/// `tandem serve`: runs the server until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server: store, HTTP API with /health and /metrics, and (as they land) SIP and media.",
+        discussion: """
+            On first start the system administrator 'admin' is created. Its password is taken from \
+            TANDEM_ADMIN_PASSWORD when set; otherwise a random one is printed once. No default password exists.
+            """
+    )
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let config: ServerConfiguration
+        do {
+            config = try ServerConfiguration.resolve(configFile: options.config, environment: environment, flags: options.flags)
+        } catch {
+            throw Console.fail(error.description)
+        }
+
+        // Nothing is written before every check has passed.
+        do {
+            try Preflight.checkBindable(config.http, what: "HTTP", flag: "--http or TANDEM_HTTP")
+            try Preflight.prepareDataDirectory(config.dataDirectory)
+        } catch {
+            throw Console.fail(error.description)
+        }
+
+        Self.bootstrapLogging(config)
+        var logger = Logger(label: "tandem")
+        logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        registry.makeGauge(descriptor: .init(namespace: "tandem", metricName: "build_info",
+                                             helpText: "Always 1; the label carries the version."),
+                           labels: [("version", TandemVersion.current)]).set(Int64(1))
+        let startedAt = Date()
+        registry.makeGauge(descriptor: .init(namespace: "tandem", metricName: "start_time", unitName: "seconds",
+                                             helpText: "Unix time the server started."))
+            .set(startedAt.timeIntervalSince1970)
+
+        let store: TandemStore
+        do {
+            store = try TandemStore(directory: config.dataDirectory)
+            switch try SystemBootstrap.run(store: store, suppliedPassword: environment["TANDEM_ADMIN_PASSWORD"]) {
+            case .alreadyInitialised:
+                break
+            case .createdWithSuppliedPassword:
+                logger.notice("created system administrator 'admin' with the password from TANDEM_ADMIN_PASSWORD")
+            case .createdWithGeneratedPassword(let password):
+                Console.out("""
+                    ────────────────────────────────────────────────────────────
+                    First start: created the system administrator.
+                      username: \(SystemBootstrap.administratorUsername)
+                      password: \(password)
+                    This password is shown only now and stored only as a salted hash.
+                    Set TANDEM_ADMIN_PASSWORD before the first start to choose it yourself.
+                    ────────────────────────────────────────────────────────────
+                    """)
+            }
+        } catch {
+            throw Console.fail("\(error)")
+        }
+
+        let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"
+        let uptime = registry.makeGauge(descriptor: .init(namespace: "tandem", metricName: "uptime", unitName: "seconds",
+                                                           helpText: "Seconds since the server started."))
+        let deps = AdminHTTPServer.Dependencies(
+            metrics: registry,
+            health: {
+                let seconds = Date().timeIntervalSince(startedAt)
+                uptime.set(seconds)
+                return HealthReport(version: TandemVersion.current, uptimeSeconds: seconds, allocator: allocator)
+            },
+            onListening: { host, port in
+                let shown = host.contains(":") ? "[\(host)]" : host
+                Console.out("tandem \(TandemVersion.current): HTTP listening on http://\(shown):\(port)")
+            }
+        )
+        let app = AdminHTTPServer.makeApplication(host: config.http.host, port: config.http.port,
+                                                  dependencies: deps, logger: logger)
+        logger.info("starting", metadata: [
+            "data": "\(config.dataDirectory)", "http": "\(config.http)", "rtp_ports": "\(config.rtpPorts)",
+            "workers": "\(config.workers)", "allocator": "\(allocator)",
+        ])
+        let group = ServiceGroup(configuration: .init(
+            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            throw Console.fail("server stopped: \(error)")
+        }
+        logger.info("stopped cleanly")
+    }
+
+    private static func bootstrapLogging(_ config: ServerConfiguration) {
+        let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        switch config.logFormat {
+        case .json:
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+    }
+}
