@@ -132,6 +132,14 @@ public struct ReceivedTelephoneEvent: Hashable, Sendable {
     public var duration: UInt16
     /// False when no end packet arrived and the event was closed by the next event starting.
     public var sawEndPacket: Bool
+
+    /// Creates a report.
+    public init(event: UInt8, timestamp: RTPTimestamp, duration: UInt16, sawEndPacket: Bool) {
+        self.event = event
+        self.timestamp = timestamp
+        self.duration = duration
+        self.sawEndPacket = sawEndPacket
+    }
 }
 
 /// Turns received telephone-event packets into one report per event: the first end packet reports
