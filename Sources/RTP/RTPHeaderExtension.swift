@@ -72,8 +72,9 @@ public struct RTPHeaderExtensionElements: Sequence, IteratorProtocol {
                 let b = data.u8(offset)
                 let id = b >> 4
                 // RFC 8285 §4.2: a zero byte is padding; ID 15 is reserved and ends processing.
+                // ID 0 with a non-zero length is malformed padding; stop there too, as libwebrtc does.
                 if b == 0 { offset += 1; continue }
-                if id == 15 { offset = data.count; return nil }
+                if id == 15 || id == 0 { offset = data.count; return nil }
                 let length = Int(b & 0x0F) + 1
                 let start = offset + 1
                 guard start + length <= data.count else { offset = data.count; return nil }

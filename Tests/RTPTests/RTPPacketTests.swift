@@ -110,6 +110,16 @@ import Testing
         }
     }
 
+    /// Regression (found by the fuzz test): a one-byte element with ID 0 and a non-zero length was
+    /// returned as element 0, which the writer then refused. It is malformed padding: stop there.
+    @Test func oneByteID0WithLengthStopsProcessing() throws {
+        let bytes: [UInt8] = [0x90, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0xBE, 0xDE, 0, 1, 0x10, 0xAA, 0x05, 0x10]
+        try withBytes(bytes) { b in
+            let e = try #require(try RTPPacket(parsing: b).headerExtension)
+            #expect(Array(e.elements).map(\.id) == [1])
+        }
+    }
+
     @Test func genericExtensionIsKeptRaw() throws {
         let bytes: [UInt8] = [0x90, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0x12, 0x34, 0, 1, 9, 8, 7, 6]
         try withBytes(bytes) { b in
