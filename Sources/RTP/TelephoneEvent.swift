@@ -86,7 +86,8 @@ public struct TelephoneEventSender: Sendable {
 
     /// Creates a sender from a clock rate and a packet interval in milliseconds.
     public init(clockRate: Int, packetIntervalMilliseconds: Int, endPacketCount: Int = 3) {
-        let units = clockRate * packetIntervalMilliseconds / 1000
+        let (product, overflow) = clockRate.multipliedReportingOverflow(by: packetIntervalMilliseconds)
+        let units = overflow ? Int.max : product / 1000
         self.init(packetInterval: UInt16(clamping: units), endPacketCount: endPacketCount)
     }
 
