@@ -8,6 +8,8 @@ public enum CodecError: Error, Equatable, Sendable {
     case invalidPayload
     /// A configuration value is outside what the codec supports (rate, channels, bitrate).
     case unsupportedConfiguration
+    /// An `a=fmtp` parameter list is malformed or a known parameter has a value outside its RFC range.
+    case invalidFormatParameters
     /// The underlying C library returned an error code.
     case libraryFailure(code: Int32)
 }
