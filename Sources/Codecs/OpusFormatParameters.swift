@@ -91,7 +91,8 @@ public struct OpusFormatParameters: Hashable, Sendable {
         try self.init(parsing: text[...])
     }
 
-    /// The parameter list for an `a=fmtp` line, in a fixed order, items joined by `;`. Empty when nothing is set.
+    /// The parameter list for an `a=fmtp` line, in a fixed order (ptimes before flags, as WebRTC writes them),
+    /// items joined by `;`. Empty when nothing is set.
     public var formatted: String {
         var items: [String] = []
         func add(_ name: String, _ value: Int?) { if let value { items.append("\(name)=\(value)") } }
@@ -99,14 +100,14 @@ public struct OpusFormatParameters: Hashable, Sendable {
         add("maxplaybackrate", maxPlaybackRate)
         add("sprop-maxcapturerate", spropMaxCaptureRate)
         add("maxaveragebitrate", maxAverageBitrate)
+        add("ptime", ptime)
+        add("minptime", minPtime)
+        add("maxptime", maxPtime)
         add("stereo", stereo)
         add("sprop-stereo", spropStereo)
         add("cbr", constantBitrate)
         add("useinbandfec", useInbandFEC)
         add("usedtx", useDTX)
-        add("ptime", ptime)
-        add("minptime", minPtime)
-        add("maxptime", maxPtime)
         for extra in extras {
             items.append(extra.value.map { "\(extra.name)=\($0)" } ?? extra.name)
         }

@@ -27,8 +27,8 @@ import Testing
         parameters.maxPtime = 60
         parameters.extras = [.init(name: "flag", value: nil)]
         let text = parameters.formatted
-        #expect(text == "maxplaybackrate=16000;sprop-maxcapturerate=16000;maxaveragebitrate=20000;stereo=1;sprop-stereo=0;"
-            + "cbr=1;useinbandfec=1;usedtx=0;ptime=20;minptime=10;maxptime=60;flag")
+        #expect(text == "maxplaybackrate=16000;sprop-maxcapturerate=16000;maxaveragebitrate=20000;ptime=20;minptime=10;maxptime=60;"
+            + "stereo=1;sprop-stereo=0;cbr=1;useinbandfec=1;usedtx=0;flag")
         #expect(try OpusFormatParameters(parsing: text) == parameters)
         #expect(OpusFormatParameters().formatted == "")
     }
@@ -76,5 +76,14 @@ import Testing
             #expect(again == parameters, "\(text)")
         }
         #expect(parsed > 1000)
+    }
+}
+
+@Suite struct OpusDescriptorTests {
+    @Test func offeredParametersParse() throws {
+        let text = try #require(CodecDescriptor.opus.formatParameters)
+        let parameters = try OpusFormatParameters(parsing: text)
+        #expect(parameters.minPtime == 10 && parameters.useInbandFEC == true)
+        #expect(parameters.formatted == text)
     }
 }
