@@ -98,10 +98,10 @@ public final class L16Decoder: AudioDecoder {
         let frames = min(frameSamples, output.count / channels)
         guard frames > 0 else { return 0 }
         for frame in 0..<frames {
-            let remaining = Int32(frames - frame - 1)
+            let remaining = frames - frame - 1
             for channel in 0..<channels {
-                let start = Int32(channel == 0 ? lastSample.0 : lastSample.1)
-                output[frame * channels + channel] = Int16(truncatingIfNeeded: start * remaining / Int32(frames))
+                let start = Int(channel == 0 ? lastSample.0 : lastSample.1)
+                output[frame * channels + channel] = Int16(truncatingIfNeeded: start * remaining / frames)
             }
         }
         lastSample = (0, 0)

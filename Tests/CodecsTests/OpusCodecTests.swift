@@ -46,6 +46,30 @@ import Testing
         #expect(aligned.snr > 15, "SNR \(aligned.snr) dB at lag \(aligned.lag)")
     }
 
+    @Test(arguments: [8000, 16000, 24000, 48000])
+    func decoderOutputsTheConfiguredRate(outputRate: Int) throws {
+        let encoder = try OpusEncoder(configuration: OpusEncoderConfiguration(sampleRate: 48000, bitrate: 32000))
+        let decoder = try OpusDecoder(sampleRate: outputRate)
+        let input = CodecTestSignal.sine(frequency: 1000, sampleRate: 48000, count: 960 * 20)
+        var payload = [UInt8](repeating: 0, count: encoder.maxPayloadSize)
+        var frame = [Int16](repeating: 0, count: outputRate * 120 / 1000)
+        var decoded: [Int16] = []
+        for index in 0..<20 {
+            let slice = Array(input[index * 960..<(index + 1) * 960])
+            let bytes = try slice.withUnsafeBufferPointer { pcm in try payload.withUnsafeMutableBytes { try encoder.encode(pcm, into: $0) } }
+            let samples = try payload.withUnsafeBytes { raw in
+                try frame.withUnsafeMutableBufferPointer { try decoder.decode(UnsafeRawBufferPointer(rebasing: raw[0..<bytes]), into: $0) }
+            }
+            #expect(samples == outputRate / 50)
+            decoded += frame[0..<samples]
+        }
+        #expect(decoder.frameSamples == outputRate / 50)
+        let tail = decoded[(decoded.count / 2)...]
+        let tone = CodecTestSignal.goertzelPower(tail, frequency: 1000, sampleRate: outputRate)
+        let expected = CodecTestSignal.goertzelPower(input[(input.count / 2)...], frequency: 1000, sampleRate: 48000)
+        #expect(tone > expected * 0.5 && tone < expected * 2)
+    }
+
     @Test func inbandFECRecoversALostPacket() throws {
         let sampleRate = 16000
         let configuration = OpusEncoderConfiguration(sampleRate: sampleRate, bitrate: 24000, isInbandFECEnabled: true,
