@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <spandsp/telephony.h>
 #include <spandsp/saturated.h>
+/* g711.h's inline encoders call top_bit() without including its header. */
+#include <spandsp/bit_operations.h>
 #include <spandsp/g711.h>
 #include <spandsp/g722.h>
 #include <spandsp/plc.h>
