@@ -20,6 +20,16 @@ public final class PacketBuffer {
         public var hasMarker: Bool
         /// RFC 3389 comfort-noise payload.
         public var isComfortNoise: Bool
+
+        /// Metadata for `store`.
+        public init(sequenceNumber: SequenceNumber, timestamp: RTPTimestamp, arrivalMicroseconds: Int64, length: Int, hasMarker: Bool, isComfortNoise: Bool) {
+            self.sequenceNumber = sequenceNumber
+            self.timestamp = timestamp
+            self.arrivalMicroseconds = arrivalMicroseconds
+            self.length = length
+            self.hasMarker = hasMarker
+            self.isComfortNoise = isComfortNoise
+        }
     }
 
     /// Number of slots (a power of two).
