@@ -40,7 +40,7 @@ public struct Accelerate: Sendable {
         }
         p = bestP
         y.update(from: x, count: p)
-        crossfade(x + p, x + p + n, into: y + p, count: ov)
+        JitterDSPMath.crossfade(x + p, x + p + n, into: y + p, count: ov)
         (y + p + ov).update(from: x + p + n + ov, count: n - p - ov)
         return p
     }

@@ -25,7 +25,7 @@ public struct ComfortNoiseGenerator: Sendable {
         for i in 0..<output.count {
             state = state &* 1_664_525 &+ 1_013_904_223  // Numerical Recipes LCG
             let u = Float(Int32(bitPattern: state)) / 2_147_483_648
-            out[i] = saturate(u * amplitude)
+            out[i] = JitterDSPMath.saturate(u * amplitude)
         }
     }
 }

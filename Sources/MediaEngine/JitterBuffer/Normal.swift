@@ -19,6 +19,6 @@ public struct Normal: Sendable {
         out.update(from: d, count: n)
         if n < output.count { (out + n).update(repeating: 0, count: output.count - n) }
         let m = min(mergeLength, continuation.count, n)
-        if m > 0, let c = continuation.baseAddress { crossfade(c, d, into: out, count: m) }
+        if m > 0, let c = continuation.baseAddress { JitterDSPMath.crossfade(c, d, into: out, count: m) }
     }
 }

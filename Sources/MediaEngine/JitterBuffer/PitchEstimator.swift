@@ -12,37 +12,52 @@ public enum PitchEstimator {
         let end = n - window
         var energyA: Float = 0
         for i in 0..<window { let a = Float(x[end + i]); energyA += a * a }
-        var best = hi
-        var bestScore: Float = -2
-        for lag in minLag...hi {
-            var dot: Float = 0, energyB: Float = 0
-            for i in 0..<window {
-                let b = Float(x[end - lag + i])
-                dot += Float(x[end + i]) * b
-                energyB += b * b
+        var best: Float = -2
+        for lag in minLag...hi { best = max(best, score(x, end: end, lag: lag, window: window, energyA: energyA)) }
+        // The shortest lag that is a local peak close to the best score: multiples of the period score as well,
+        // and picking them would repeat more than one period.
+        var lag = minLag
+        while lag <= hi {
+            var s = score(x, end: end, lag: lag, window: window, energyA: energyA)
+            if s >= best - 0.05 {
+                while lag < hi {
+                    let t = score(x, end: end, lag: lag + 1, window: window, energyA: energyA)
+                    if t <= s { break }
+                    s = t
+                    lag += 1
+                }
+                return lag
             }
-            let score = dot / ((energyA * energyB).squareRoot() + 1)
-            // Prefer the shorter lag unless a longer one is clearly better (avoids picking pitch multiples).
-            if score > bestScore + 0.02 || (score > bestScore && lag < best) {
-                bestScore = score
-                best = lag
-            }
+            lag += 1
         }
-        return best
+        return hi
+    }
+
+    private static func score(_ x: UnsafePointer<Int16>, end: Int, lag: Int, window: Int, energyA: Float) -> Float {
+        var dot: Float = 0, energyB: Float = 0
+        for i in 0..<window {
+            let b = Float(x[end - lag + i])
+            dot += Float(x[end + i]) * b
+            energyB += b * b
+        }
+        return dot / ((energyA * energyB).squareRoot() + 1)
     }
 }
 
-/// Crossfades `a` into `b` over `count` samples: out[i] = a[i]·(1−w) + b[i]·w with w rising linearly.
-@inline(__always)
-func crossfade(_ a: UnsafePointer<Int16>, _ b: UnsafePointer<Int16>, into out: UnsafeMutablePointer<Int16>, count: Int) {
-    let step = 1 / Float(count + 1)
-    for i in 0..<count {
-        let w = Float(i + 1) * step
-        out[i] = saturate(Float(a[i]) * (1 - w) + Float(b[i]) * w)
+/// Sample arithmetic shared by the jitter-buffer DSP operations.
+enum JitterDSPMath {
+    /// Crossfades `a` into `b` over `count` samples: out[i] = a[i]·(1−w) + b[i]·w with w rising linearly.
+    @inline(__always)
+    static func crossfade(_ a: UnsafePointer<Int16>, _ b: UnsafePointer<Int16>, into out: UnsafeMutablePointer<Int16>, count: Int) {
+        let step = 1 / Float(count + 1)
+        for i in 0..<count {
+            let w = Float(i + 1) * step
+            out[i] = JitterDSPMath.saturate(Float(a[i]) * (1 - w) + Float(b[i]) * w)
+        }
     }
-}
 
-@inline(__always)
-func saturate(_ v: Float) -> Int16 {
-    Int16(max(-32768, min(32767, v.rounded())))
+    @inline(__always)
+    static func saturate(_ v: Float) -> Int16 {
+        Int16(max(-32768, min(32767, v.rounded())))
+    }
 }

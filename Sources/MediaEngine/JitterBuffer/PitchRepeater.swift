@@ -28,7 +28,7 @@ struct PitchRepeater: Sendable {
                 let w = Float(q - (l - ov) + 1) / Float(ov + 1)
                 v = v * (1 - w) + Float(h[end - 2 * l + q]) * w
             }
-            out[i] = saturate(v * (fromGain + gainStep * Float(i)))
+            out[i] = JitterDSPMath.saturate(v * (fromGain + gainStep * Float(i)))
             phase = q + 1 == l ? 0 : q + 1
         }
     }

@@ -65,7 +65,7 @@ public final class PlayoutDSP {
             if operation == .accelerate && decoded.count >= 2 * n {
                 accelerate.process(input: decoded, output: out)
                 if wasSynthetic, let o = out.baseAddress, let c = merge.baseAddress {
-                    crossfade(c, UnsafePointer(o), into: o, count: min(merge.count, n))
+                    JitterDSPMath.crossfade(c, UnsafePointer(o), into: o, count: min(merge.count, n))
                 }
             } else {
                 normal.process(decoded: UnsafeBufferPointer(rebasing: decoded[0..<min(decoded.count, n)]), continuation: merge, output: out)
