@@ -15,6 +15,15 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // Reference C implementations (spandsp, libopus, libspeexdsp) measured side by side with Tandem's.
+        .target(name: "CReference", path: "Perf/CReference",
+                linkerSettings: [.linkedLibrary("opus"), .linkedLibrary("spandsp"), .linkedLibrary("speexdsp"), .linkedLibrary("m")]),
+        // `perf/run codecs`: ratios of Tandem's codecs and resampler to the C libraries, as RESULT lines.
+        .executableTarget(
+            name: "tandem-codec-perf",
+            dependencies: ["CReference", .product(name: "Codecs", package: tandemIdentity)],
+            path: "Perf/CodecPerf"
+        ),
         .executableTarget(
             name: "TandemBaseBenchmarks",
             dependencies: [
@@ -22,6 +31,25 @@ let package = Package(
                 .product(name: "TandemBase", package: tandemIdentity),
             ],
             path: "Benchmarks/TandemBaseBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "CodecsBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Codecs", package: tandemIdentity),
+            ],
+            path: "Benchmarks/CodecsBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "RTPBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RTP", package: tandemIdentity),
+                .product(name: "TandemBase", package: tandemIdentity),
+            ],
+            path: "Benchmarks/RTPBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]
