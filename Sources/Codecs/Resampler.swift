@@ -192,78 +192,85 @@ public final class Resampler {
     @inline(__always)
     private func run(count n: Int, output: UnsafeMutableBufferPointer<Int16>, offset: Int) -> Int {
         let K = tapsPerPhase
+        let bank = self.bank, work = self.work, advance = self.advance, nextPhase = self.nextPhase
         var p = phase
         var i = index
-        var written = 0
         var out = offset
         let capacity = output.count
-        while i < n {
-            if out < capacity, let base = output.baseAddress {
-                var y = Self.dot(work + i, bank + p * K, K)
-                // Saturate, then round half away from zero.
-                y = min(max(y, -32768), 32767)
-                base[out] = Int16(y < 0 ? y - 0.5 : y + 0.5)
-                out += 1
-                written += 1
-            } else {
-                droppedSamples += 1
+        if let base = output.baseAddress {
+            while i < n && out < capacity {
+                let y = min(max(Self.dot(work + i, bank + p &* K, K), -32768), 32767)
+                base[out] = Self.roundToInt16(y)
+                out &+= 1
+                i &+= advance[p]
+                p = nextPhase[p]
             }
+        }
+        while i < n {
+            droppedSamples += 1
             i += advance[p]
             p = nextPhase[p]
         }
         phase = p
         index = i - n
-        return written
+        return out - offset
     }
 
     @inline(__always)
     private func runFloat(count n: Int, output: UnsafeMutableBufferPointer<Float>, offset: Int) -> Int {
         let K = tapsPerPhase
+        let bank = self.bank, work = self.work, advance = self.advance, nextPhase = self.nextPhase
         var p = phase
         var i = index
-        var written = 0
         var out = offset
         let capacity = output.count
-        while i < n {
-            if out < capacity, let base = output.baseAddress {
-                base[out] = Self.dot(work + i, bank + p * K, K)
-                out += 1
-                written += 1
-            } else {
-                droppedSamples += 1
+        if let base = output.baseAddress {
+            while i < n && out < capacity {
+                base[out] = Self.dot(work + i, bank + p &* K, K)
+                out &+= 1
+                i &+= advance[p]
+                p = nextPhase[p]
             }
+        }
+        while i < n {
+            droppedSamples += 1
             i += advance[p]
             p = nextPhase[p]
         }
         phase = p
         index = i - n
-        return written
+        return out - offset
     }
 
-    /// Dot product with eight independent accumulators: Float addition is not associative, so a
-    /// single-accumulator loop cannot be vectorised; eight lanes let LLVM use one 256-bit register
-    /// (or two 128-bit ones) per step.
+    /// Rounds a value already clamped to the Int16 range, to nearest (ties to even), without a
+    /// branch or a libm call: adding 1.5·2²³ leaves the integer in the low mantissa bits.
+    @inline(__always)
+    private static func roundToInt16(_ y: Float) -> Int16 {
+        let bits = Int32(bitPattern: (y + 12_582_912).bitPattern)
+        return Int16(truncatingIfNeeded: bits &- 0x4B40_0000)
+    }
+
+    /// Dot product over `n` taps (a multiple of 8, or 1 for the identity filter). Float addition is
+    /// not associative, so LLVM will not vectorise a scalar reduction loop by itself; two 4-lane
+    /// accumulators loaded straight from the buffers give it packed multiply-adds explicitly.
     @inline(__always)
     private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
-        var s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
-        var j = 0
-        while j + 8 <= n {
-            s0 += a[j] * b[j]
-            s1 += a[j + 1] * b[j + 1]
-            s2 += a[j + 2] * b[j + 2]
-            s3 += a[j + 3] * b[j + 3]
-            s4 += a[j + 4] * b[j + 4]
-            s5 += a[j + 5] * b[j + 5]
-            s6 += a[j + 6] * b[j + 6]
-            s7 += a[j + 7] * b[j + 7]
-            j += 8
-        }
-        while j < n {
-            s0 += a[j] * b[j]
-            j += 1
-        }
-        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+        if n < 8 { return n == 1 ? a[0] * b[0] : 0 }
+        let ra = UnsafeRawPointer(a)
+        let rb = UnsafeRawPointer(b)
+        var acc0 = SIMD4<Float>()
+        var acc1 = SIMD4<Float>()
+        var offset = 0
+        let bytes = n &* 4
+        repeat {
+            acc0 += ra.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
+            acc1 += ra.loadUnaligned(fromByteOffset: offset &+ 16, as: SIMD4<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: offset &+ 16, as: SIMD4<Float>.self)
+            offset &+= 32
+        } while offset < bytes
+        let s = acc0 + acc1
+        return (s[0] + s[1]) + (s[2] + s[3])
     }
 
     // MARK: - Filter design (init only)
