@@ -26,10 +26,10 @@ public final class Resampler {
     /// The rates this converter handles, in Hz.
     public static let supportedRates: [Int] = [8000, 16000, 24000, 32000, 48000]
     /// Fraction of the lower Nyquist frequency that is passband (ripple ≤ 0.1 dB below it).
-    public static let passbandFraction: Double = 0.85
+    public static let passbandFraction: Double = 0.80
     /// Design stopband attenuation in dB (the spec is ≥ 70 dB; the margin covers the Kaiser
     /// length estimate and coefficient rounding).
-    public static let designAttenuation: Double = 75
+    public static let designAttenuation: Double = 99
 
     /// Input sampling rate in Hz.
     public let inputRate: Int

@@ -61,3 +61,9 @@ int ref_speex_resample(void *r, const int16_t *in, int in_len, int16_t *out, int
     return (int)ol;
 }
 int ref_speex_output_latency(void *r) { return speex_resampler_get_output_latency((SpeexResamplerState *)r); }
+
+int ref_speex_resample_float(void *r, const float *in, int in_len, float *out, int out_cap) {
+    spx_uint32_t il = (spx_uint32_t)in_len, ol = (spx_uint32_t)out_cap;
+    speex_resampler_process_float((SpeexResamplerState *)r, 0, in, &il, out, &ol);
+    return (int)ol;
+}

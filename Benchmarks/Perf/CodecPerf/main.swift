@@ -97,22 +97,24 @@ do {
 
 // MARK: - Resampler vs speexdsp quality 5 (20 ms frames)
 
-/// Worst-case stopband attenuation in dB (positive) of a resampler, measured as the output level of
-/// tones between 1.05 × the output Nyquist and 0.95 × the input Nyquist (downsampling), relative to the
-/// output level of a 1 kHz passband tone. `run` resamples a whole signal and returns the output.
-func stopbandAttenuation(inRate: Int, outRate: Int, run: ([Int16]) -> [Int16]) -> Double {
-    func level(_ x: [Int16]) -> Double {
+/// Worst-case stopband attenuation in dB (positive) of a resampler, measured on Float samples so that
+/// Int16 rounding does not set a floor: the output level of tones between 1.05 × the output Nyquist and
+/// 0.95 × the input Nyquist (downsampling), relative to the output level of a 1 kHz passband tone.
+/// `run` resamples a whole signal and returns the output.
+func stopbandAttenuation(inRate: Int, outRate: Int, run: ([Float]) -> [Float]) -> Double {
+    func level(_ x: [Float]) -> Double {
         let tail = x.dropFirst(x.count / 4) // skip the filter's start-up
         return (tail.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, tail.count))).squareRoot()
     }
-    let seconds = 1
-    let reference = level(run(sine(rate: inRate, count: inRate * seconds, frequency: 1000)))
+    func tone(_ f: Double) -> [Float] {
+        (0..<inRate).map { Float(12000 * sin(2 * .pi * f * Double($0) / Double(inRate))) }
+    }
+    let reference = level(run(tone(1000)))
     let low = 1.05 * Double(outRate) / 2, high = 0.95 * Double(inRate) / 2
     var worst = -300.0
     var f = low
     while f <= high {
-        let out = run(sine(rate: inRate, count: inRate * seconds, frequency: f))
-        worst = max(worst, 20 * log10(max(level(out), 1e-3) / reference))
+        worst = max(worst, 20 * log10(max(level(run(tone(f))), 1e-9) / reference))
         f += (high - low) / 23
     }
     return -worst
@@ -139,10 +141,10 @@ for (inRate, outRate) in [(48000, 8000), (8000, 48000), (48000, 16000), (16000, 
     rows.append(Row(name: "resample 20 ms \(inRate / 1000)→\(outRate / 1000) kHz", tandem: t, peer: r, peerName: "speexdsp q5",
                     metric: "resampler.\(name).tandem/speexdsp_q5"))
     if inRate > outRate {
-        func runTandem(_ x: [Int16]) -> [Int16] {
+        func runTandem(_ x: [Float]) -> [Float] {
             guard let rs = try? Resampler(inputRate: inRate, outputRate: outRate, chunkSize: inFrame) else { return [] }
-            var result: [Int16] = []
-            var buf = [Int16](repeating: 0, count: outCap)
+            var result: [Float] = []
+            var buf = [Float](repeating: 0, count: outCap)
             var i = 0
             while i + inFrame <= x.count {
                 let n = x[i..<i + inFrame].withUnsafeBufferPointer { p in buf.withUnsafeMutableBufferPointer { rs.process(p, into: $0) } }
@@ -151,15 +153,15 @@ for (inRate, outRate) in [(48000, 8000), (8000, 48000), (48000, 16000), (16000, 
             }
             return result
         }
-        func runSpeex(_ x: [Int16]) -> [Int16] {
+        func runSpeex(_ x: [Float]) -> [Float] {
             guard let rs = ref_speex_resampler_create(Int32(inRate), Int32(outRate), 5) else { return [] }
             defer { ref_speex_resampler_free(rs) }
-            var result: [Int16] = []
-            var buf = [Int16](repeating: 0, count: outCap)
+            var result: [Float] = []
+            var buf = [Float](repeating: 0, count: outCap)
             var i = 0
             while i + inFrame <= x.count {
                 let n = x[i..<i + inFrame].withUnsafeBufferPointer { p in
-                    buf.withUnsafeMutableBufferPointer { ref_speex_resample(rs, p.baseAddress!, Int32(inFrame), $0.baseAddress!, Int32(outCap)) }
+                    buf.withUnsafeMutableBufferPointer { ref_speex_resample_float(rs, p.baseAddress!, Int32(inFrame), $0.baseAddress!, Int32(outCap)) }
                 }
                 result += buf[0..<Int(n)]
                 i += inFrame

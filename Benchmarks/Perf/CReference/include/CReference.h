@@ -32,6 +32,8 @@ void *ref_speex_resampler_create(int in_rate, int out_rate, int quality);
 void ref_speex_resampler_free(void *r);
 /* Returns the number of output samples. */
 int ref_speex_resample(void *r, const int16_t *in, int in_len, int16_t *out, int out_cap);
+/* The same on Float samples (full-scale ±32768), for measuring the filter itself without Int16 rounding. */
+int ref_speex_resample_float(void *r, const float *in, int in_len, float *out, int out_cap);
 /* Output samples of the filter's latency, as speexdsp reports it. */
 int ref_speex_output_latency(void *r);
 #endif
