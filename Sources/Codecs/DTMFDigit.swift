@@ -74,10 +74,16 @@ public enum DTMFDigit: UInt8, CaseIterable, Sendable, CustomStringConvertible {
 
     /// The digit at a keypad position (row and column 0…3), or nil outside the pad.
     public init?(row: Int, column: Int) {
-        guard (0..<4).contains(row), (0..<4).contains(column) else { return nil }
-        let table: [DTMFDigit] = [.one, .two, .three, .a, .four, .five, .six, .b,
-                                  .seven, .eight, .nine, .c, .star, .zero, .pound, .d]
-        self = table[row * 4 + column]
+        // A switch rather than a table literal: the detector calls this per decision and an
+        // array literal would allocate.
+        switch (row, column) {
+        case (3, 0): self = .star
+        case (3, 1): self = .zero
+        case (3, 2): self = .pound
+        case (0...3, 3): self = DTMFDigit(rawValue: UInt8(12 + row)) ?? .a
+        case (0...2, 0...2): self = DTMFDigit(rawValue: UInt8(row * 3 + column + 1)) ?? .one
+        default: return nil
+        }
     }
 
     /// Low-group frequency in Hz.

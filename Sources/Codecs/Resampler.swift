@@ -270,7 +270,8 @@ public final class Resampler {
             offset &+= 32
         } while offset < bytes
         let s = acc0 + acc1
-        return (s[0] + s[1]) + (s[2] + s[3])
+        let h = s.lowHalf + s.highHalf
+        return h[0] + h[1]
     }
 
     // MARK: - Filter design (init only)

@@ -64,3 +64,14 @@ import Testing
         }
     }
 }
+
+@Suite struct DTMFDigitTests {
+    @Test func keypadPositionsRoundTrip() {
+        for d in DTMFDigit.allCases {
+            #expect(DTMFDigit(row: d.position.row, column: d.position.column) == d)
+        }
+        #expect(DTMFDigit(row: 4, column: 0) == nil && DTMFDigit(row: 0, column: -1) == nil)
+        #expect(DTMFDigit.five.lowFrequency == 770 && DTMFDigit.five.highFrequency == 1336)
+        #expect(DTMFDigit.d.lowFrequency == 941 && DTMFDigit.d.highFrequency == 1633)
+    }
+}
