@@ -12,6 +12,15 @@ public struct TelephoneEventReport: Equatable, Sendable {
     public var isEnd: Bool
     /// Volume: power level in −dBm0, 0 … 63 (§2.3.4).
     public var volume: UInt8
+
+    /// A report with the given fields.
+    public init(eventCode: UInt8, start: Int, duration: Int, isEnd: Bool, volume: UInt8) {
+        self.eventCode = eventCode
+        self.start = start
+        self.duration = duration
+        self.isEnd = isEnd
+        self.volume = volume
+    }
 }
 
 /// Turns in-band detector events into the reports an RFC 4733 sender needs: one when a digit is
