@@ -121,7 +121,8 @@ public final class TelephoneEventPlayer {
         }
         if isEnd {
             endedTimestamp = timestamp
-            let total = max(0, duration) * generator.sampleRate / clockRate
+            // The wire field is 16 bits; clamping keeps a caller's bad value from overflowing.
+            let total = min(max(0, duration), 1 << 24) * generator.sampleRate / clockRate
             generator.stop(afterSamples: max(0, total - played))
         }
     }

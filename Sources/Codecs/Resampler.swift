@@ -140,7 +140,9 @@ public final class Resampler {
 
     /// The most output samples one call to `process` can produce from `count` input samples.
     public func outputCapacity(forInputCount count: Int) -> Int {
-        (count * interpolation + decimation - 1) / decimation + 1
+        // Clamp so that an absurd count cannot overflow (and trap) the multiplication.
+        let n = min(max(count, 0), Int.max / 16)
+        return (n * interpolation + decimation - 1) / decimation + 1
     }
 
     /// Converts `input` into `output` and returns how many output samples were written.

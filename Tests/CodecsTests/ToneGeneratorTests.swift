@@ -33,24 +33,24 @@ enum ToneTestSupport {
     }
 }
 
-struct PlanCase: CustomStringConvertible, Sendable {
+struct TonePlanCase: CustomStringConvertible, Sendable {
     let plan: TonePlan
     let tone: CallProgressTone
     let rate: Int
     var description: String { "\(plan)/\(tone)@\(rate)" }
 
-    static let all: [PlanCase] = TonePlan.allCases.enumerated().flatMap { p, plan in
+    static let all: [TonePlanCase] = TonePlan.allCases.enumerated().flatMap { p, plan in
         CallProgressTone.allCases.enumerated().map { t, tone in
             // Spread the three rates over the cases so each is exercised for every plan.
-            PlanCase(plan: plan, tone: tone, rate: [8000, 16000, 48000][(p + t) % 3])
+            TonePlanCase(plan: plan, tone: tone, rate: [8000, 16000, 48000][(p + t) % 3])
         }
     }
 }
 
 @Suite struct ToneGeneratorTests {
     /// Checks frequencies (Goertzel) and cadence (sample counts) of every plan's every tone.
-    @Test(arguments: PlanCase.all)
-    func callProgressToneHasItsFrequenciesAndCadence(c: PlanCase) throws {
+    @Test(arguments: TonePlanCase.all)
+    func callProgressToneHasItsFrequenciesAndCadence(c: TonePlanCase) throws {
         let sequence = c.plan.sequence(for: c.tone)
         #expect(sequence == (try ToneSequence(parsing: c.plan.description(of: c.tone))))
         let generator = try ToneGenerator(sampleRate: c.rate, level: -13)
