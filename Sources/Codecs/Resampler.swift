@@ -140,7 +140,9 @@ public final class Resampler {
 
     /// The most output samples one call to `process` can produce from `count` input samples.
     public func outputCapacity(forInputCount count: Int) -> Int {
-        (count * interpolation + decimation - 1) / decimation + 1
+        // Clamp so that an absurd count cannot overflow (and trap) the multiplication.
+        let n = min(max(count, 0), Int.max / 16)
+        return (n * interpolation + decimation - 1) / decimation + 1
     }
 
     /// Converts `input` into `output` and returns how many output samples were written.
@@ -270,7 +272,8 @@ public final class Resampler {
             offset &+= 32
         } while offset < bytes
         let s = acc0 + acc1
-        return (s[0] + s[1]) + (s[2] + s[3])
+        let h = s.lowHalf + s.highHalf
+        return h[0] + h[1]
     }
 
     // MARK: - Filter design (init only)

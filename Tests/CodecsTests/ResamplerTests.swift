@@ -15,10 +15,10 @@ struct ResamplerRatePair: CustomStringConvertible, Sendable {
 
 /// Spec measured here, for every pair (band edges relative to the LOWER of the two rates):
 /// - passband 0 … 0.85 × lowerNyquist (3.4 kHz for an 8 kHz side): every tone's gain within ±0.1 dB;
-/// - stopband: above the output Nyquist when downsampling (tones from outputNyquist+10 Hz to
-///   inputNyquist−10 Hz, measured as total output energy = aliases), above the input Nyquist when
+/// - stopband: above the output Nyquist when downsampling (tones from outputNyquist+20 Hz to
+///   inputNyquist−20 Hz, measured as total output energy = aliases), above the input Nyquist when
 ///   upsampling (everything in the output except the tone itself = images): ≤ −70 dB.
-/// Tones are multiples of 10 Hz, analysed over exactly 100 ms of steady-state output, so every
+/// Tones are multiples of 20 Hz, analysed over exactly 50 ms of steady-state output, so every
 /// component completes whole cycles and a rectangular-window DFT separates them without leakage.
 @Suite struct ResamplerTests {
     static let amplitude = 16384.0
@@ -70,7 +70,7 @@ struct ResamplerRatePair: CustomStringConvertible, Sendable {
         let L = Double(r.interpolation), M = Double(r.decimation)
         // Skip the start-up transient: outputs before K·L/M have zero history in their window.
         let settle = Int((Double(r.tapsPerPhase) * L / M).rounded(.up)) + 8
-        let count = pair.output / 10
+        let count = pair.output / 20
         let inputCount = Int(Double(settle + count) * M / L) + r.tapsPerPhase + 16
         let y = resampleTone(r, frequency: frequency, inputCount: inputCount)
         #expect(y.count >= settle + count)
@@ -85,8 +85,8 @@ struct ResamplerRatePair: CustomStringConvertible, Sendable {
     @Test(arguments: ResamplerRatePair.all)
     func passbandRippleAndImagesWithinSpec(pair: ResamplerRatePair) throws {
         let lowNyquist = Double(min(pair.input, pair.output)) / 2
-        let edge = (Resampler.passbandFraction * lowNyquist / 10).rounded(.down) * 10
-        var frequencies = stride(from: 100.0, to: edge, by: (edge - 100) / 9).map { ($0 / 10).rounded() * 10 }
+        let edge = (Resampler.passbandFraction * lowNyquist / 20).rounded(.down) * 20
+        var frequencies = stride(from: 100.0, to: edge, by: (edge - 100) / 9).map { ($0 / 20).rounded() * 20 }
         frequencies.append(edge)
         var gains: [Double] = []
         for f in frequencies {
@@ -107,7 +107,7 @@ struct ResamplerRatePair: CustomStringConvertible, Sendable {
         if pair.output < pair.input {
             // Downsampling: every tone above the output Nyquist must come out ≥ 70 dB down (aliases).
             for k in 0..<8 {
-                let f = ((outNyquist + 10 + Double(k) * (inNyquist - outNyquist - 20) / 7) / 10).rounded() * 10
+                let f = ((outNyquist + 20 + Double(k) * (inNyquist - outNyquist - 40) / 7) / 20).rounded() * 20
                 let m = try Self.measure(pair, frequency: f)
                 #expect(m.spuriousDB <= -70, "alias \(m.spuriousDB) dB for \(f) Hz")
             }
@@ -116,7 +116,7 @@ struct ResamplerRatePair: CustomStringConvertible, Sendable {
             // images lie just above the input Nyquist, the hardest place for the filter.
             let edge = Resampler.passbandFraction * inNyquist
             for k in 0..<6 {
-                let f = ((edge + Double(k) * (inNyquist - 10 - edge) / 5) / 10).rounded() * 10
+                let f = ((edge + Double(k) * (inNyquist - 20 - edge) / 5) / 20).rounded() * 20
                 let m = try Self.measure(pair, frequency: f)
                 #expect(m.spuriousDB <= -70, "image \(m.spuriousDB) dB for \(f) Hz")
             }
