@@ -14,7 +14,7 @@ struct ResamplerRatePair: CustomStringConvertible, Sendable {
 }
 
 /// Spec measured here, for every pair (band edges relative to the LOWER of the two rates):
-/// - passband 0 … 0.85 × lowerNyquist (3.4 kHz for an 8 kHz side): every tone's gain within ±0.1 dB;
+/// - passband 0 … Resampler.passbandFraction (0.80) × lowerNyquist (3.2 kHz for an 8 kHz side): every tone's gain within ±0.1 dB;
 /// - stopband: above the output Nyquist when downsampling (tones from outputNyquist+20 Hz to
 ///   inputNyquist−20 Hz, measured as total output energy = aliases), above the input Nyquist when
 ///   upsampling (everything in the output except the tone itself = images): ≤ −70 dB.
