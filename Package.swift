@@ -102,6 +102,7 @@ let package = Package(
         .testTarget(name: "CSupportTests", dependencies: ["CBatchIO", "COpus", "CSpanDSP", "CSRTP", "COpenSSL"]),
         .testTarget(name: "TandemBaseTests", dependencies: ["TandemBase"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
         .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PBX"]),
