@@ -3,39 +3,55 @@ import Testing
 
 /// RFC 4475 SIP torture messages, written out by hand (CRLF line ends are added by `wire`).
 @Suite struct TortureValidTests {
+    static let intmeth = """
+    !interesting-Method0123456789_*+`.%indeed'~ sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0
+    Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK-.!%66*_+`'~
+    To: "BEL:\\\u{07} NUL:\\\u{00} DEL:\\\u{7F}" <sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com>
+    From: token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%="работающий";tag=_token~1'+`*%!-.
+    Call-ID: intmeth.word%ZK-!.*_+'@word`~)(><:\\/"][?}{
+    CSeq: 139122385 !interesting-Method0123456789_*+`.%indeed'~
+    Max-Forwards: 255
+    extensionHeader-!.%*+_`'~: 大停電
+    Content-Length: 0
+
+
+    """
+
+    static let wsinv = """
+    INVITE sip:vivekg@chair-dnrc.example.com;unknownparam SIP/2.0
+    TO :
+     sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n
+    from   : "J Rosenberg \\\\\\""       <sip:jdrosen@example.com>
+      ;
+      tag = 98asjd8
+    MaX-fOrWaRdS: 0068
+    Call-ID: wsinv.ndaksdj@192.0.2.1
+    Content-Length   : {LEN}
+    cseq: 0009
+      INVITE
+    Via  : SIP  /   2.0
+     /UDP
+        192.0.2.2;branch=390skdjuw
+    s :
+    NewFangledHeader:   newfangled value
+     continued newfangled value
+    UnknownHeaderWithUnusualValue: ;;,,;;,;
+    Content-Type: application/sdp
+    Route:
+     <sip:services.example.com;lr;unknownwith=value;unknown-no-value>
+    v:  SIP  / 2.0  / TCP     spindle.example.com   ;
+      branch  =   z9hG4bK9ikj8  ,
+     SIP  /    2.0   / UDP  192.168.255.111   ; branch=
+     z9hG4bK30239
+    m:"Quoted string \\"\\"" <sip:jdrosen@example.com> ; newparam =
+          newvalue ;
+      secondparam ; q = 0.33
+
+    """ + sdpBody
+
     /// §3.1.1.1 wsinv: a short tortuous INVITE.
     @Test func shortTortuousInvite() throws {
-        let text = """
-        INVITE sip:vivekg@chair-dnrc.example.com;unknownparam SIP/2.0
-        TO :
-         sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n
-        from   : "J Rosenberg \\\\\\""       <sip:jdrosen@example.com>
-          ;
-          tag = 98asjd8
-        MaX-fOrWaRdS: 0068
-        Call-ID: wsinv.ndaksdj@192.0.2.1
-        Content-Length   : {LEN}
-        cseq: 0009
-          INVITE
-        Via  : SIP  /   2.0
-         /UDP
-            192.0.2.2;branch=390skdjuw
-        s :
-        NewFangledHeader:   newfangled value
-         continued newfangled value
-        UnknownHeaderWithUnusualValue: ;;,,;;,;
-        Content-Type: application/sdp
-        Route:
-         <sip:services.example.com;lr;unknownwith=value;unknown-no-value>
-        v:  SIP  / 2.0  / TCP     spindle.example.com   ;
-          branch  =   z9hG4bK9ikj8  ,
-         SIP  /    2.0   / UDP  192.168.255.111   ; branch=
-         z9hG4bK30239
-        m:"Quoted string \\"\\"" <sip:jdrosen@example.com> ; newparam =
-              newvalue ;
-          secondparam ; q = 0.33
-
-        """ + sdpBody
+        let text = Self.wsinv
         let m = try parsedValid(wire(text))
         #expect(m.method == .invite)
         #expect(m.requestURI?.parameters.contains("unknownparam") == true)
@@ -67,19 +83,7 @@ import Testing
 
     /// §3.1.1.2 intmeth: a wide range of valid characters.
     @Test func wideRangeOfValidCharacters() throws {
-        let text = """
-        !interesting-Method0123456789_*+`.%indeed'~ sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0
-        Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK-.!%66*_+`'~
-        To: "BEL:\\\u{07} NUL:\\\u{00} DEL:\\\u{7F}" <sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com>
-        From: token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%="работающий";tag=_token~1'+`*%!-.
-        Call-ID: intmeth.word%ZK-!.*_+'@word`~)(><:\\/"][?}{
-        CSeq: 139122385 !interesting-Method0123456789_*+`.%indeed'~
-        Max-Forwards: 255
-        extensionHeader-!.%*+_`'~: 大停電
-        Content-Length: 0
-
-
-        """
+        let text = Self.intmeth
         let m = try parsedValid(wire(text))
         #expect(m.method == .other("!interesting-Method0123456789_*+`.%indeed'~"))
         let ruri = try #require(m.requestURI)
