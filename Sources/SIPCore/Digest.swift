@@ -62,6 +62,10 @@ private func parseAuthParams(_ text: String) throws(DigestError) -> [(name: Stri
         guard name.isSIPToken, !raw.isEmpty else { throw .malformed }
         if raw.first == "\"" {
             guard let close = quotedStringEnd(raw), close == raw.endIndex else { throw .malformed }
+        } else {
+            // Unquoted values should be tokens; tolerate URI characters some UAs leave unquoted, but no
+            // whitespace, quotes or controls.
+            for b in raw.utf8 where b <= Byte.sp || b == Byte.quote || b == 0x7f { throw .malformed }
         }
         out.append((name.lowercased(), unquoted(raw)))
     }

@@ -198,6 +198,8 @@ func quotedStringEnd(_ text: Substring) -> Substring.Index? {
     var escaped = false
     while i < u.endIndex {
         let b = u[i]
+        // CR and LF never appear in a quoted-string once folding is undone (RFC 3261 §25.1 qdtext, quoted-pair).
+        if b == Byte.cr || b == Byte.lf { return nil }
         if escaped {
             escaped = false
         } else if b == Byte.backslash {
