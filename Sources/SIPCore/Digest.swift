@@ -2,9 +2,13 @@ import TandemBase
 
 /// A Digest hash algorithm (RFC 7616 §3.3; RFC 8760 for SIP).
 public enum DigestAlgorithm: String, Hashable, Sendable, CaseIterable {
+    /// MD5 (RFC 2617), still what most SIP devices use.
     case md5 = "MD5"
+    /// MD5 with the session HA1 step.
     case md5Session = "MD5-sess"
+    /// SHA-256 (RFC 7616, RFC 8760).
     case sha256 = "SHA-256"
+    /// SHA-256 with the session HA1 step.
     case sha256Session = "SHA-256-sess"
 
     /// Parses an algorithm name case-insensitively.

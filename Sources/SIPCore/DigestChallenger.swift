@@ -26,7 +26,22 @@ public enum DigestVerdict: Equatable, Sendable {
 
 /// Why credentials were rejected.
 public enum DigestRejection: Equatable, Sendable {
-    case realmMismatch, malformedNonce, forgedNonce, unknownUser, wrongResponse, replayedNonceCount, qopRequired, unsupportedQop, opaqueMismatch
+    /// The realm is not this challenger's.
+    case realmMismatch
+    /// The nonce is not in this challenger's format.
+    case malformedNonce
+    /// The nonce's MAC does not verify or its timestamp is in the future.
+    case forgedNonce
+    /// The store does not know the user.
+    case unknownUser
+    /// The response does not match the expected digest.
+    case wrongResponse
+    /// The nonce-count is not above the highest seen for this nonce (RFC 7616 §3.4 replay protection).
+    case replayedNonceCount
+    /// Credentials without qop while qop is required.
+    case qopRequired
+    /// A qop other than auth (auth-int is not supported).
+    case unsupportedQop
 }
 
 /// Issues and verifies Digest nonces statelessly: a nonce is `time.random.mac` where mac is an HMAC-SHA-256

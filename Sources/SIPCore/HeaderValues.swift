@@ -100,7 +100,10 @@ public struct Replaces: Hashable, Sendable, CustomStringConvertible {
 public struct SessionExpires: Hashable, Sendable, CustomStringConvertible {
     /// Who refreshes the session.
     public enum Refresher: String, Hashable, Sendable {
-        case uac, uas
+        /// The UAC refreshes.
+        case uac
+        /// The UAS refreshes.
+        case uas
     }
 
     /// Interval in seconds.

@@ -43,6 +43,7 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
         "request-disposition": "Request-Disposition",
     ]
 
+    /// Well-known names.
     public static let via = SIPHeaderName("via")
     public static let from = SIPHeaderName("from")
     public static let to = SIPHeaderName("to")

@@ -3,7 +3,12 @@
 public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
     /// The URI scheme.
     public enum Scheme: String, Hashable, Sendable {
-        case sip, sips, tel
+        /// `sip:` (RFC 3261 §19.1).
+        case sip
+        /// `sips:`, secure end to end (RFC 3261 §19.1).
+        case sips
+        /// `tel:` (RFC 3966).
+        case tel
     }
 
     /// The scheme.

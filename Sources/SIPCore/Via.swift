@@ -2,7 +2,12 @@
 public struct Via: Hashable, Sendable, CustomStringConvertible {
     /// The `rport` parameter: absent, present without a value (request), or with a port (filled in response).
     public enum RPort: Hashable, Sendable {
-        case absent, requested, value(UInt16)
+        /// No rport parameter.
+        case absent
+        /// `;rport` without a value: the client asks for the source port (RFC 3581 §3).
+        case requested
+        /// `;rport=N` filled in by the server (RFC 3581 §4).
+        case value(UInt16)
     }
 
     /// Protocol name, normally "SIP".

@@ -198,3 +198,33 @@ import Testing
         #expect(throws: SIPParseError.invalidURI) { try SIPURI(parsing: text) }
     }
 }
+
+@Suite struct IPv6AndRawBufferTests {
+    /// RFC 5118 §4.1-style IPv6 references in the Request-URI, Via and Contact.
+    @Test func ipv6References() throws {
+        let text = """
+        REGISTER sip:[2001:db8::10] SIP/2.0
+        To: sip:user@example.com
+        From: sip:user@example.com;tag=81x2
+        Via: SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bKas3-111;received=[2001:db8::9:255];rport=6050
+        Call-ID: SSG9559905523997077@hlau_4100
+        Max-Forwards: 70
+        Contact: "Caller" <sip:caller@[2001:db8::1]:5070;transport=tcp>
+        CSeq: 98176 REGISTER
+        Content-Length: 0
+
+
+        """
+        let bytes = wire(text)
+        let m = try bytes.withUnsafeBytes { try SIPMessage(parsing: $0) }
+        try m.validate()
+        #expect(m.requestURI?.host == "2001:db8::10" && m.requestURI?.isIPv6 == true)
+        let via = try #require(try m.vias.first)
+        #expect(via.host == "2001:db8::9:1" && via.port == 6050 && via.received == "[2001:db8::9:255]" && via.rport == .value(6050))
+        guard case .addresses(let c) = try m.contact else { Issue.record("contact"); return }
+        #expect(c[0].uri.host == "2001:db8::1" && c[0].uri.port == 5070)
+        #expect(c[0].uri.description == "sip:caller@[2001:db8::1]:5070;transport=tcp")
+        // An IPv6 address outside brackets is not a valid host.
+        #expect(throws: SIPParseError.invalidURI) { try SIPURI(parsing: "sip:2001:db8::10") }
+    }
+}
