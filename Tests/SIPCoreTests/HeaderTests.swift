@@ -228,3 +228,26 @@ import Testing
         #expect(throws: SIPParseError.invalidURI) { try SIPURI(parsing: "sip:2001:db8::10") }
     }
 }
+
+@Suite struct URIEquivalenceTests {
+    /// RFC 3261 §19.1.4 examples.
+    @Test(arguments: [
+        ("sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp", true),
+        ("sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5", true),
+        ("sip:carol@chicago.com", "sip:carol@chicago.com;security=on", true),
+        ("sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com", "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com", true),
+        ("sip:alice@atlanta.com?subject=project%20x&priority=urgent", "sip:alice@atlanta.com?priority=urgent&subject=project%20x", true),
+        ("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP", false),
+        ("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060", false),
+        ("sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp", false),
+        ("sip:bob@biloxi.com", "sip:bob@biloxi.com:6000;transport=tcp", false),
+        ("sip:carol@chicago.com", "sip:carol@chicago.com?Subject=next%20meeting", false),
+        ("sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4", false),
+        ("sip:carol@chicago.com;security=on", "sip:carol@chicago.com;security=off", false),
+    ])
+    func equivalence(_ a: String, _ b: String, _ expected: Bool) throws {
+        let x = try SIPURI(parsing: a), y = try SIPURI(parsing: b)
+        #expect(x.isEquivalent(to: y) == expected)
+        #expect(y.isEquivalent(to: x) == expected)
+    }
+}
