@@ -101,10 +101,11 @@ let package = Package(
         // ── Tests: one target per module, plus end-to-end tests of the executable ──
         .testTarget(name: "CSupportTests", dependencies: ["CBatchIO", "COpus", "CSpanDSP", "CSRTP", "COpenSSL"]),
         .testTarget(name: "TandemBaseTests", dependencies: ["TandemBase"]),
-        .testTarget(name: "RTPTests", dependencies: ["RTP"]),
+        .testTarget(name: "RTPTests", dependencies: ["RTP", "TandemBase"]),
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"]),
         // CodecsTests also imports CSpanDSP: spandsp's G.711 is the bit-exact reference for Tandem's own tables.
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CSpanDSP"]),
-        .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine"]),
+        .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "TandemBase"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PBX"]),
         .testTarget(name: "ServerTests", dependencies: ["TandemBase"]),
     ]

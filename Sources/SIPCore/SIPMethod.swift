@@ -1,6 +1,8 @@
 /// A SIP request method (RFC 3261 §7.1 and extensions). Unknown methods are kept by name.
 public enum SIPMethod: Hashable, Sendable, CustomStringConvertible {
+    /// The RFC 3261 methods and common extensions (PRACK, SUBSCRIBE/NOTIFY, PUBLISH, INFO, REFER, MESSAGE, UPDATE).
     case invite, ack, bye, cancel, register, options, prack, subscribe, notify, publish, info, refer, message, update
+    /// Any other method token, kept verbatim.
     case other(String)
 
     /// Parses a method token; methods are case-sensitive (RFC 3261 §7.1).
@@ -24,6 +26,7 @@ public enum SIPMethod: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The method token as written on the wire.
     public var description: String {
         switch self {
         case .invite: "INVITE"
