@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // The shared configuration of the hot-path benchmarks (allocation gate).
+        .target(name: "BenchmarkSupport", dependencies: [.product(name: "Benchmark", package: "benchmark")],
+                path: "Benchmarks/BenchmarkSupport"),
         // Reference C implementations (spandsp, libopus, libspeexdsp) measured side by side with Tandem's.
         .target(name: "CReference", path: "Perf/CReference",
                 linkerSettings: [.linkedLibrary("opus"), .linkedLibrary("spandsp"), .linkedLibrary("speexdsp"), .linkedLibrary("m")]),
@@ -27,6 +30,7 @@ let package = Package(
         .executableTarget(
             name: "TandemBaseBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "TandemBase", package: tandemIdentity),
             ],
@@ -36,6 +40,7 @@ let package = Package(
         .executableTarget(
             name: "CodecsBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Codecs", package: tandemIdentity),
             ],
@@ -45,6 +50,7 @@ let package = Package(
         .executableTarget(
             name: "RTPBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "RTP", package: tandemIdentity),
                 .product(name: "TandemBase", package: tandemIdentity),
@@ -55,6 +61,7 @@ let package = Package(
         .executableTarget(
             name: "MediaEngineBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MediaEngine", package: tandemIdentity),
                 .product(name: "TandemBase", package: tandemIdentity),

@@ -153,22 +153,7 @@ public final class Resampler {
     /// in `droppedSamples`. Cost: `tapsPerPhase` multiply-adds per output sample. Never allocates.
     @discardableResult
     public func process(_ input: UnsafeBufferPointer<Int16>, into output: UnsafeMutableBufferPointer<Int16>) -> Int {
-        guard let inBase = input.baseAddress, input.count > 0 else { return 0 }
-        let K = tapsPerPhase
-        let history = K - 1
-        var produced = 0
-        var consumed = 0
-        while consumed < input.count {
-            let n = min(chunkSize, input.count - consumed)
-            let fresh = work + history
-            let src = inBase + consumed
-            for i in 0..<n { fresh[i] = Float(src[i]) }
-            produced += run(count: n, output: output, offset: produced)
-            // Keep the newest K − 1 samples as history for the next chunk.
-            if history > 0 { (work).update(from: work + n, count: history) }
-            consumed += n
-        }
-        return produced
+        convert(input, into: output)
     }
 
     /// Converts Float samples (any scale; no saturation) and returns how many were written.
@@ -176,16 +161,25 @@ public final class Resampler {
     /// Same contract as the Int16 variant; never allocates.
     @discardableResult
     public func process(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) -> Int {
+        convert(input, into: output)
+    }
+
+    /// The streaming loop shared by both sample types; specialised per type within this file.
+    @inline(__always)
+    private func convert<Sample: ResamplerSample>(_ input: UnsafeBufferPointer<Sample>,
+                                                  into output: UnsafeMutableBufferPointer<Sample>) -> Int {
         guard let inBase = input.baseAddress, input.count > 0 else { return 0 }
-        let K = tapsPerPhase
-        let history = K - 1
+        let history = tapsPerPhase - 1
         var produced = 0
         var consumed = 0
         while consumed < input.count {
             let n = min(chunkSize, input.count - consumed)
-            (work + history).update(from: inBase + consumed, count: n)
-            produced += runFloat(count: n, output: output, offset: produced)
-            if history > 0 { (work).update(from: work + n, count: history) }
+            let fresh = work + history
+            let src = inBase + consumed
+            for i in 0..<n { fresh[i] = src[i].resamplerInput }
+            produced += run(count: n, output: output, offset: produced)
+            // Keep the newest K − 1 samples as history for the next chunk.
+            if history > 0 { work.update(from: work + n, count: history) }
             consumed += n
         }
         return produced
@@ -193,7 +187,7 @@ public final class Resampler {
 
     /// Produces every output whose newest input sample lies in the current chunk of `count` samples.
     @inline(__always)
-    private func run(count n: Int, output: UnsafeMutableBufferPointer<Int16>, offset: Int) -> Int {
+    private func run<Sample: ResamplerSample>(count n: Int, output: UnsafeMutableBufferPointer<Sample>, offset: Int) -> Int {
         let K = tapsPerPhase
         let bank = self.bank, work = self.work, advance = self.advance, nextPhase = self.nextPhase
         var p = phase
@@ -202,34 +196,7 @@ public final class Resampler {
         let capacity = output.count
         if let base = output.baseAddress {
             while i < n && out < capacity {
-                let y = min(max(Self.dot(work + i, bank + p &* K, K), -32768), 32767)
-                base[out] = Self.roundToInt16(y)
-                out &+= 1
-                i &+= advance[p]
-                p = nextPhase[p]
-            }
-        }
-        while i < n {
-            droppedSamples += 1
-            i += advance[p]
-            p = nextPhase[p]
-        }
-        phase = p
-        index = i - n
-        return out - offset
-    }
-
-    @inline(__always)
-    private func runFloat(count n: Int, output: UnsafeMutableBufferPointer<Float>, offset: Int) -> Int {
-        let K = tapsPerPhase
-        let bank = self.bank, work = self.work, advance = self.advance, nextPhase = self.nextPhase
-        var p = phase
-        var i = index
-        var out = offset
-        let capacity = output.count
-        if let base = output.baseAddress {
-            while i < n && out < capacity {
-                base[out] = Self.dot(work + i, bank + p &* K, K)
+                base[out] = Sample(resamplerOutput: Self.dot(work + i, bank + p &* K, K))
                 out &+= 1
                 i &+= advance[p]
                 p = nextPhase[p]
@@ -248,7 +215,7 @@ public final class Resampler {
     /// Rounds a value already clamped to the Int16 range, to nearest (ties to even), without a
     /// branch or a libm call: adding 1.5·2²³ leaves the integer in the low mantissa bits.
     @inline(__always)
-    private static func roundToInt16(_ y: Float) -> Int16 {
+    fileprivate static func roundToInt16(_ y: Float) -> Int16 {
         let bits = Int32(bitPattern: (y + 12_582_912).bitPattern)
         return Int16(truncatingIfNeeded: bits &- 0x4B40_0000)
     }
@@ -334,4 +301,24 @@ public final class Resampler {
         }
         return sum
     }
+}
+
+/// The sample types the resampler converts: how a sample enters the Float work buffer and how a
+/// filter output leaves it.
+protocol ResamplerSample {
+    var resamplerInput: Float { get }
+    init(resamplerOutput: Float)
+}
+
+extension Int16: ResamplerSample {
+    @inline(__always) var resamplerInput: Float { Float(self) }
+    /// Saturates to the Int16 range, then rounds to nearest.
+    @inline(__always) init(resamplerOutput y: Float) {
+        self = Resampler.roundToInt16(Swift.min(Swift.max(y, -32768), 32767))
+    }
+}
+
+extension Float: ResamplerSample {
+    @inline(__always) var resamplerInput: Float { self }
+    @inline(__always) init(resamplerOutput y: Float) { self = y }
 }

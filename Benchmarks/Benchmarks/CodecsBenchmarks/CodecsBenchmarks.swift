@@ -1,19 +1,12 @@
 import Benchmark
+import BenchmarkSupport
 import Codecs
 import Foundation
 
 /// Per-frame costs of the codecs and the resampler. Buffers and codec state are created before the
 /// measured region; allocation counts are gated by Thresholds/ (zero once warm).
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .throughput, .mallocCountTotal],
-        warmupIterations: 50,
-        scalingFactor: .kilo,
-        maxDuration: .seconds(2),
-        maxIterations: 2_000,
-        // The harness makes ~16 allocations per sample; one allocation per frame would add 1,000.
-        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 8])]
-    )
+    Benchmark.defaultConfiguration = .tandemHotPath()
 
     func signal(rate: Int, count: Int) -> [Int16] {
         (0..<count).map { i in
@@ -44,9 +37,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("Codecs.Opus.encode.20ms48k", configuration: .init(
-        metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .kilo, maxDuration: .seconds(3),
-        maxIterations: 20, thresholds: [.mallocCountTotal: .init(absolute: [.p90: 8])])) { benchmark in
+    Benchmark("Codecs.Opus.encode.20ms48k", configuration: .tandemHotPath(maxDuration: .seconds(3), maxIterations: 20)) { benchmark in
         let pcm = signal(rate: 48000, count: 960)
         var out = [UInt8](repeating: 0, count: 1500)
         guard let encoder = try? OpusEncoder(configuration: .init(bitrate: 32000)) else { return }
@@ -58,9 +49,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("Codecs.Opus.decode.20ms48k", configuration: .init(
-        metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .kilo, maxDuration: .seconds(3),
-        maxIterations: 20, thresholds: [.mallocCountTotal: .init(absolute: [.p90: 8])])) { benchmark in
+    Benchmark("Codecs.Opus.decode.20ms48k", configuration: .tandemHotPath(maxDuration: .seconds(3), maxIterations: 20)) { benchmark in
         let pcm = signal(rate: 48000, count: 960)
         var packet = [UInt8](repeating: 0, count: 1500)
         var out = [Int16](repeating: 0, count: 960)

@@ -1,19 +1,12 @@
 import Benchmark
+import BenchmarkSupport
 import MediaEngine
 import TandemBase
 
 /// Per-packet costs of the jitter buffer: one insert and one 20 ms pull per iteration, in simulated
 /// time, as the terminating path does. Allocation counts are gated by Thresholds/ (zero once warm).
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .throughput, .mallocCountTotal],
-        warmupIterations: 100,
-        scalingFactor: .kilo,
-        maxDuration: .seconds(2),
-        maxIterations: 10_000,
-        // The harness makes ~16 allocations per sample; one allocation per packet would add 1,000.
-        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 8])]
-    )
+    Benchmark.defaultConfiguration = .tandemHotPath()
 
     Benchmark("MediaEngine.JitterBuffer.insertPull.steady") { benchmark in
         let buffer = JitterBuffer()

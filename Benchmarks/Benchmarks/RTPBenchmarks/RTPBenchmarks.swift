@@ -1,19 +1,12 @@
 import Benchmark
+import BenchmarkSupport
 import RTP
 import TandemBase
 
 /// Per-packet costs of RTP/RTCP parsing and writing. Packets are built before the measured region;
 /// allocation counts are gated by Thresholds/ (zero once warm).
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .throughput, .mallocCountTotal],
-        warmupIterations: 100,
-        scalingFactor: .kilo,
-        maxDuration: .seconds(2),
-        maxIterations: 10_000,
-        // The harness makes ~16 allocations per sample; one allocation per packet would add 1,000.
-        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 8])]
-    )
+    Benchmark.defaultConfiguration = .tandemHotPath()
 
     /// A 172-byte PCMU packet: 12-byte header + 160 bytes of payload.
     func pcmuPacket() -> [UInt8] {

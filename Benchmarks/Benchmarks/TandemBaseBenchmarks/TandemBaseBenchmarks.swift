@@ -1,19 +1,11 @@
 import Benchmark
+import BenchmarkSupport
 import TandemBase
 
 /// Benchmarks for TandemBase's hot-path pieces. Set-up happens outside the measured region;
 /// results go through blackHole; allocation counts are gated by Thresholds/.
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .throughput, .mallocCountTotal, .instructions],
-        warmupIterations: 100,
-        scalingFactor: .kilo,
-        maxDuration: .seconds(2),
-        maxIterations: 10_000,
-        // The harness itself makes ~16 allocations per sample; a hot path that allocated once per
-        // iteration would add 1,000 (scalingFactor .kilo), so a tolerance of 8 still gates "zero".
-        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 8])]
-    )
+    Benchmark.defaultConfiguration = .tandemHotPath()
 
     // The command/event channel between control and a media worker: one push and one pop.
     Benchmark("TandemBase.SPSCQueue.pushPop") { benchmark in
