@@ -277,7 +277,7 @@ public struct TransactionLayer: Sendable {
 
         let actions = t.handle(.receive(message), now: now)
         transactions[key] = t
-        if message.value(.to).flatMap({ try? NameAddress(parsing: Substring($0)).tag }) == nil,
+        if method != .cancel, message.value(.to).flatMap({ try? NameAddress(parsing: Substring($0)).tag }) == nil,
            let fromTag = (try? message.from.tag) ?? nil, let callID = try? message.callID {
             let mk = MergeKey(fromTag: fromTag, callID: callID, cseq: cseq)
             mergeIndex[mk] = key
@@ -308,8 +308,9 @@ public struct TransactionLayer: Sendable {
            vias.contains(where: { $0.branch.map { clientBranches[$0] != nil } ?? false }) {
             return .loop
         }
-        // §8.2.2.2 applies only to requests outside a dialog (no To tag).
-        guard detectsMergedRequests,
+        // §8.2.2.2 applies only to requests outside a dialog (no To tag). A CANCEL copies the CSeq number of
+        // the request it cancels and is matched to it by branch (§9.2), so it is never a merged request.
+        guard detectsMergedRequests, request.method != .cancel,
               request.value(.to).flatMap({ try? NameAddress(parsing: Substring($0)).tag }) == nil,
               let fromTag = (try? request.from.tag) ?? nil, let callID = try? request.callID, let cseq = try? request.cseq,
               let existing = mergeIndex[MergeKey(fromTag: fromTag, callID: callID, cseq: cseq)]
