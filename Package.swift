@@ -106,6 +106,7 @@ let package = Package(
         .testTarget(name: "SIPStackTests", dependencies: ["SIPStack", "SIPCore", "TandemBase"]),
         // CodecsTests also imports CSpanDSP: spandsp's G.711 is the bit-exact reference for Tandem's own tables.
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CSpanDSP"]),
+        .testTarget(name: "MediaControlTests", dependencies: ["MediaControl", "TandemBase"]),
         .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "TandemBase"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PBX"]),
         .testTarget(name: "ServerTests", dependencies: ["TandemBase"]),
