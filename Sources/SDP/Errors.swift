@@ -42,6 +42,4 @@ public enum SDPNegotiationError: Error, Sendable, Hashable {
     case noCommonFormat(index: Int)
     /// The offer's stream is SRTP (`RTP/SAVP`) but the answer has no crypto line matching an offered tag and suite.
     case cryptoMismatch(index: Int)
-    /// No stream at all could be accepted; the whole offer is refused (RFC 3264 §6: 488).
-    case noAcceptableMedia
 }
