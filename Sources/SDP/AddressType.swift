@@ -23,3 +23,21 @@ public enum SDPDirection: String, Sendable, Hashable, CaseIterable {
         }
     }
 }
+
+extension SDPDirection {
+    /// Whether the side that wrote this direction sends media.
+    public var sends: Bool { self == .sendrecv || self == .sendonly }
+
+    /// Whether the side that wrote this direction receives media.
+    public var receives: Bool { self == .sendrecv || self == .recvonly }
+
+    /// The direction with these send and receive flags.
+    public init(sending: Bool, receiving: Bool) {
+        switch (sending, receiving) {
+        case (true, true): self = .sendrecv
+        case (true, false): self = .sendonly
+        case (false, true): self = .recvonly
+        case (false, false): self = .inactive
+        }
+    }
+}
