@@ -98,6 +98,13 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
 
+        // sip-testpeer: a small UAS/registrar on the SIP stack for interop tests and perf/run sip-stateless.
+        .executableTarget(name: "sip-testpeer", dependencies: [
+            "SIPStack", "SIPCore", "SDP", "TandemBase",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
         // ── Tests: one target per module, plus end-to-end tests of the executable ──
         .testTarget(name: "CSupportTests", dependencies: ["CBatchIO", "COpus", "CSpanDSP", "CSRTP", "COpenSSL"]),
         .testTarget(name: "TandemBaseTests", dependencies: ["TandemBase"]),

@@ -104,8 +104,8 @@ final class TandemProcess: @unchecked Sendable {
     private var exitStatus: Int32?
     private var exitWaiters: [(UUID, CheckedContinuation<Int32?, Never>)] = []
 
-    init(arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: tandemBinary())
+    init(executable: String = tandemBinary(), arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TANDEM_") }
         env.merge(environment) { _, new in new }
@@ -158,8 +158,15 @@ final class TandemProcess: @unchecked Sendable {
 
 /// Runs `tandem` to completion (bounded) and returns status, stdout and stderr.
 func runTandem(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32?, String, String) {
-    let p = try TandemProcess(arguments: arguments, environment: environment)
-    let status = await p.waitForExit()
+    try await runProcess(tandemBinary(), arguments, environment: environment)
+}
+
+/// Runs any program to completion (bounded) and returns status, stdout and stderr.
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                within seconds: Double = 30) async throws -> (Int32?, String, String) {
+    let p = try TandemProcess(executable: executable, arguments: arguments, environment: environment)
+    defer { if p.process.isRunning { p.signal(SIGKILL) } }
+    let status = await p.waitForExit(within: seconds)
     await p.stdout.waitForEnd(within: 5)
     await p.stderr.waitForEnd(within: 5)
     return (status, p.stdout.all, p.stderr.all)
