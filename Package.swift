@@ -103,6 +103,7 @@ let package = Package(
         .testTarget(name: "TandemBaseTests", dependencies: ["TandemBase"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "TandemBase"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"]),
+        .testTarget(name: "SIPStackTests", dependencies: ["SIPStack", "SIPCore", "TandemBase"]),
         // CodecsTests also imports CSpanDSP: spandsp's G.711 is the bit-exact reference for Tandem's own tables.
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CSpanDSP"]),
         .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "TandemBase"]),

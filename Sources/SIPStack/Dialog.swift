@@ -310,10 +310,7 @@ public struct SessionBody: Hashable, Sendable {
     }
 
     /// True for `application/sdp`, the only body type that carries an offer or answer here (RFC 3264).
-    public var isSessionDescription: Bool {
-        let main = contentType.split(separator: ";", omittingEmptySubsequences: false).first ?? ""
-        return String(main.filter { $0 != " " && $0 != "\t" }).lowercased() == "application/sdp"
-    }
+    public var isSessionDescription: Bool { mainType == "application/sdp" }
 
     /// Sets Content-Type and the body on `builder`.
     public func apply(to builder: inout SIPMessageBuilder) {

@@ -10,6 +10,9 @@ func sip(_ lines: [String], body: String = "") throws -> SIPMessage {
     return try SIPMessage(parsing: Array(text.utf8))
 }
 
+/// Parses lines joined by CRLF exactly as given (the caller writes Content-Length and body).
+func raw(_ lines: [String]) throws -> SIPMessage { try SIPMessage(parsing: Array(lines.joined(separator: "\r\n").utf8)) }
+
 /// Parses what a builder would put on the wire.
 /// Parses what a builder would put on the wire; requests get the Via the transaction layer would add.
 func parsed(_ b: SIPMessageBuilder) throws -> SIPMessage {
