@@ -168,6 +168,7 @@ public struct InviteSession: Sendable {
     private var prackReceiver = ReliableProvisionalReceiver()
     private var prackSender: ReliableProvisionalSender?
     private var okToRetransmit: SIPMessageBuilder?
+    private var isEstablished = false
     private var okFirstSent = Instant(nanoseconds: 0)
     private var okNextSend = Instant(nanoseconds: 0)
     private var okInterval: Int64 = 0
@@ -259,6 +260,9 @@ public struct InviteSession: Sendable {
             return [.commandRefused]
         }
         var r = dialog.makeResponse(to: inv, statusCode: code)
+        let tags = ((try? inv.supported) ?? []) + ((try? inv.require) ?? [])
+        // 100rel only when the UAC offered it (RFC 3262 §3); otherwise the response goes unreliably.
+        let reliable = reliable && tags.contains { $0.lowercased() == "100rel" }
         if let body {
             // An offer or answer in an 18x must go reliably (RFC 3262 §5; RFC 6337 §3.1).
             if reliable {
@@ -402,7 +406,8 @@ public struct InviteSession: Sendable {
         switch method {
         case .ack:
             guard state == .waitingForACK || state == .connected else { return [] }
-            let wasWaiting = state == .waitingForACK
+            let wasWaiting = !isEstablished
+            isEstablished = true
             okToRetransmit = nil
             state = .connected
             var out: [Action] = []
@@ -500,7 +505,7 @@ public struct InviteSession: Sendable {
             guard case .update(let seq, let offer)? = pendingClient, seq == cseq.number else { return [] }
             guard code >= 200 else { return [] }
             pendingClient = nil
-            return offerOutcome(m, code: code, retryWith: .update(offer), now: now)
+            return offerOutcome(m, code: code, retryWith: .update(offer), hadOffer: offer != nil, now: now)
         case .bye, .cancel, .prack:
             return []
         default:
@@ -565,6 +570,7 @@ public struct InviteSession: Sendable {
         }
         let seq = (try? invite.cseq.number) ?? 0
         state = .connected
+        isEstablished = true
         out.append(.established)
         if let body = SessionBody(message: m), body.isSessionDescription {
             if case .localOfferSent = offerAnswer.phase {
@@ -621,21 +627,24 @@ public struct InviteSession: Sendable {
             out.append(ackFor(seq))
             return out
         }
-        return offerOutcome(m, code: code, retryWith: .reinvite(offer), now: now)
+        return offerOutcome(m, code: code, retryWith: .reinvite(offer), hadOffer: offer != nil, now: now)
     }
 
-    private mutating func offerOutcome(_ m: SIPMessage, code: Int, retryWith: Retry, now: Instant) -> [Action] {
+    private mutating func offerOutcome(_ m: SIPMessage, code: Int, retryWith: Retry, hadOffer: Bool, now: Instant) -> [Action] {
         if code < 300 {
             dialog?.receive(response: m)
+            guard hadOffer else { return [] }
             if let body = SessionBody(message: m), body.isSessionDescription, case .localOfferSent = offerAnswer.phase {
                 _ = offerAnswer.receiveAnswer()
                 remoteBody = body
                 return [.answerReceived(body)]
             }
+            // A 2xx without the answer to our offer: the offer failed (RFC 3311 §5.1 requires the answer).
             offerAnswer.rollBack()
-            return []
+            return [.offerRejected(statusCode: code)]
         }
-        offerAnswer.rollBack()
+        // Only an offer this request carried is withdrawn; another transaction's offer stays.
+        if hadOffer { offerAnswer.rollBack() }
         if code == 481 || code == 408 { return endDialogGone() }
         if code == 491 {
             // Glare (RFC 3261 §14.1): the Call-ID owner waits 2.1–4 s, the other side 0–2 s, in 10 ms units.

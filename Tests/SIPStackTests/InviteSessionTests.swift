@@ -246,7 +246,12 @@ import Testing
     }
 
     @Test func uasReliableProvisionalRetransmitsUntilPRACK() throws {
-        var (s, _) = try InviteSession.incoming(try inviteAtBob(), localTag: "bobtag", localContact: bobContact,
+        // Without 100rel in the INVITE the 18x goes unreliably (RFC 3262 §3).
+        var (plain, _) = try InviteSession.incoming(try inviteAtBob(), localTag: "bobtag", localContact: bobContact)
+        let unreliable = try #require(plain.handle(.provisional(statusCode: 180, body: nil, reliable: true), now: at(0)).first?.responseBuilder)
+        #expect(unreliable.header("rseq").isEmpty)
+        #expect(plain.nextDeadline == nil)
+        var (s, _) = try InviteSession.incoming(try inviteAtBob(extra: ["Supported: 100rel"]), localTag: "bobtag", localContact: bobContact,
                                                 configuration: InviteSessionConfiguration(randomSeed: 7))
         let first = s.handle(.provisional(statusCode: 183, body: answerBody, reliable: true), now: at(0))
         let r183 = try parsed(try #require(first.compactMap(\.responseBuilder).first))
