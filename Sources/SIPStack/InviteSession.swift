@@ -9,9 +9,15 @@ public struct InviteSessionConfiguration: Sendable {
     public var t2Milliseconds: Int64 = 4000
     /// Seed of the generator for glare retry delays (RFC 3261 §14.1) and RSeq starts.
     public var randomSeed: UInt64
+    /// RFC 4028 session timers; nil turns them off. The UAC adds its request headers with
+    /// `SessionTimer.addRequestHeaders` when it builds the INVITE.
+    public var sessionTimer: SessionTimerPolicy?
 
-    /// Defaults with a seed (tests pass a fixed one).
-    public init(randomSeed: UInt64 = UInt64.random(in: 1...UInt64.max)) { self.randomSeed = randomSeed }
+    /// Defaults with a seed (tests pass a fixed one); session timers on with the product's 120 s / 90 s.
+    public init(randomSeed: UInt64 = UInt64.random(in: 1...UInt64.max), sessionTimer: SessionTimerPolicy? = SessionTimerPolicy()) {
+        self.randomSeed = randomSeed
+        self.sessionTimer = sessionTimer
+    }
 }
 
 /// A small deterministic generator (SplitMix64) so that delays are reproducible under test.
@@ -64,6 +70,8 @@ public struct InviteSession: Sendable {
         case prackTimeout
         /// The dialog vanished (481 or 408 to an in-dialog request, RFC 5057).
         case dialogGone
+        /// The session timer ran out without a refresh (RFC 4028 §10); a BYE was sent.
+        case sessionExpired
     }
 
     /// Commands from the application and messages from the transaction layer.
@@ -174,6 +182,11 @@ public struct InviteSession: Sendable {
     private var okInterval: Int64 = 0
     private var retry: Retry?
     private var retryAt: Instant?
+    /// The negotiated session timer, if any (RFC 4028).
+    public private(set) var sessionTimer: SessionTimer?
+    /// The latest body we sent as offer or answer (reused by a session-refresh re-INVITE).
+    public private(set) var localBody: SessionBody?
+    private var peerAllowsUpdate = false
 
     // MARK: Creation
 
@@ -189,6 +202,7 @@ public struct InviteSession: Sendable {
         random = DialogRandom(seed: configuration.randomSeed)
         if let body = SessionBody(message: invite), body.isSessionDescription {
             _ = offerAnswer.sendOffer(in: .invite)
+            localBody = body
         }
     }
 
@@ -200,6 +214,21 @@ public struct InviteSession: Sendable {
         var s = InviteSession(invite: invite, localContact: localContact, configuration: configuration)
         s.dialog = try Dialog(uasRequest: invite, localTag: localTag, localContact: localContact)
         s.pendingServer = .initialInvite(invite)
+        s.peerAllowsUpdate = ((try? invite.allow) ?? []).contains(.update)
+        if let policy = configuration.sessionTimer {
+            switch SessionTimer.negotiateAsUAS(invite, policy: policy) {
+            case .reject422(let minimum):
+                // RFC 4028 §8.1: too small an interval gets 422 with our Min-SE.
+                var r = s.responseFor(invite, 422)
+                r.set("min-se", String(minimum))
+                s.pendingServer = nil
+                s.state = .terminated(.rejected(statusCode: 422))
+                s.dialog?.terminate()
+                return (s, [.sendResponse(r), .terminated(.rejected(statusCode: 422))])
+            case .accept(let timer):
+                s.sessionTimer = timer
+            }
+        }
         var actions: [Action] = []
         if let body = SessionBody(message: invite), body.isSessionDescription {
             _ = s.offerAnswer.receiveOffer(in: .invite)
@@ -225,6 +254,7 @@ public struct InviteSession: Sendable {
         if okToRetransmit != nil { d.append(okNextSend) }
         if let retryAt { d.append(retryAt) }
         if let p = prackSender?.nextDeadline { d.append(p) }
+        if let t = sessionTimer?.nextDeadline { d.append(t) }
         return d.min()
     }
 
@@ -244,7 +274,7 @@ public struct InviteSession: Sendable {
         case .provisional(let code, let body, let reliable): return sendProvisional(code, body: body, reliable: reliable, now: now)
         case .accept(let body): return accept(body: body, now: now)
         case .reject(let code): return reject(code)
-        case .answer(let body): return answer(body)
+        case .answer(let body): return answer(body, now: now)
         case .rejectOffer: return rejectOffer()
         case .reinvite(let offer): return sendReinvite(offer)
         case .update(let offer): return sendUpdate(offer)
@@ -309,6 +339,13 @@ public struct InviteSession: Sendable {
         }
         var r = dialog.makeResponse(to: request, statusCode: 200)
         body?.apply(to: &r)
+        if let body { localBody = body }
+        if var timer = sessionTimer {
+            // Every 2xx to an INVITE refreshes the session (RFC 4028 §10).
+            timer.addResponseHeaders(to: &r)
+            timer.start(now: now)
+            sessionTimer = timer
+        }
         dialog.confirm()
         self.dialog = dialog
         pendingServer = nil
@@ -346,8 +383,9 @@ public struct InviteSession: Sendable {
         return (try? SIPMessageBuilder.response(to: request, statusCode: code)) ?? SIPMessageBuilder(statusCode: code)
     }
 
-    private mutating func answer(_ body: SessionBody) -> [Action] {
+    private mutating func answer(_ body: SessionBody, now: Instant) -> [Action] {
         guard case .remoteOfferReceived(let carrier) = offerAnswer.phase else { return [.commandRefused] }
+        if carrier != .invite { localBody = body }
         switch carrier {
         case .invite:
             // The answer to an INVITE offer goes in the 2xx (or a reliable 18x via `.provisional`).
@@ -358,6 +396,7 @@ public struct InviteSession: Sendable {
             pendingServer = nil
             var r = dialog.makeResponse(to: m, statusCode: 200)
             body.apply(to: &r)
+            refreshedByPeer(&r, now: now)
             return [.sendResponse(r)]
         case .success:
             guard let seq = deferredACKSequence, var dialog else { return [.commandRefused] }
@@ -454,7 +493,9 @@ public struct InviteSession: Sendable {
         case .update:
             guard let body = SessionBody(message: m), body.isSessionDescription else {
                 // An UPDATE without a body only refreshes the session (RFC 4028) or the target.
-                return [.sendResponse(dialog.makeResponse(to: m, statusCode: 200))]
+                var r = dialog.makeResponse(to: m, statusCode: 200)
+                refreshedByPeer(&r, now: now)
+                return [.sendResponse(r)]
             }
             if case .localOfferSent = offerAnswer.phase { return [.sendResponse(responseFor(m, 491))] }
             if case .remoteOfferReceived = offerAnswer.phase {
@@ -483,6 +524,33 @@ public struct InviteSession: Sendable {
             return out + mapSender(sent)
         default:
             return [.inDialogRequest(m)]
+        }
+    }
+
+    /// A 2xx we send to the peer's UPDATE refreshes the session (RFC 4028 §10): echo the timer and restart it.
+    private mutating func refreshedByPeer(_ response: inout SIPMessageBuilder, now: Instant) {
+        guard var timer = sessionTimer else { return }
+        timer.addResponseHeaders(to: &response)
+        timer.start(now: now)
+        sessionTimer = timer
+    }
+
+    /// A 2xx to our INVITE or UPDATE refreshes the session, possibly with new values (RFC 4028 §7.2, §10).
+    private mutating func refreshedByResponse(_ response: SIPMessage, now: Instant) {
+        guard configuration.sessionTimer != nil else { return }
+        if let fresh = SessionTimer.negotiateAsUAC(response: response) {
+            if var timer = sessionTimer, role == .uas {
+                // We are the dialog's UAS: the refresher names roles of the original INVITE, not this request.
+                timer.renegotiated(interval: fresh.interval, refresher: timer.refresher, now: now)
+                sessionTimer = timer
+            } else if sessionTimer != nil || role == .uac {
+                var t = fresh
+                t.start(now: now)
+                sessionTimer = t
+            }
+        } else if var timer = sessionTimer {
+            timer.start(now: now)
+            sessionTimer = timer
         }
     }
 
@@ -571,6 +639,8 @@ public struct InviteSession: Sendable {
         let seq = (try? invite.cseq.number) ?? 0
         state = .connected
         isEstablished = true
+        peerAllowsUpdate = ((try? m.allow) ?? []).contains(.update)
+        refreshedByResponse(m, now: now)
         out.append(.established)
         if let body = SessionBody(message: m), body.isSessionDescription {
             if case .localOfferSent = offerAnswer.phase {
@@ -611,6 +681,7 @@ public struct InviteSession: Sendable {
         pendingClient = nil
         if code < 300 {
             dialog?.receive(response: m)
+            refreshedByResponse(m, now: now)
             var out: [Action] = []
             if let body = SessionBody(message: m), body.isSessionDescription {
                 if case .localOfferSent = offerAnswer.phase {
@@ -633,6 +704,7 @@ public struct InviteSession: Sendable {
     private mutating func offerOutcome(_ m: SIPMessage, code: Int, retryWith: Retry, hadOffer: Bool, now: Instant) -> [Action] {
         if code < 300 {
             dialog?.receive(response: m)
+            refreshedByResponse(m, now: now)
             guard hadOffer else { return [] }
             if let body = SessionBody(message: m), body.isSessionDescription, case .localOfferSent = offerAnswer.phase {
                 _ = offerAnswer.receiveAnswer()
@@ -670,12 +742,15 @@ public struct InviteSession: Sendable {
             guard offerAnswer.sendOffer(in: .invite) else { return [.commandRefused] }
             var r = dialog.makeRequest(.invite)
             offer.apply(to: &r)
+            addRefreshHeaders(&r)
+            localBody = offer
             pendingClient = .reinvite(sequence: dialog.localSequence ?? 0, offer: offer)
             self.dialog = dialog
             return [.sendRequest(r)]
         }
         guard offerAnswer.isIdle else { return [.commandRefused] }
-        let r = dialog.makeRequest(.invite)
+        var r = dialog.makeRequest(.invite)
+        addRefreshHeaders(&r)
         pendingClient = .reinvite(sequence: dialog.localSequence ?? 0, offer: nil)
         self.dialog = dialog
         return [.sendRequest(r)]
@@ -686,9 +761,19 @@ public struct InviteSession: Sendable {
         if offer != nil { guard offerAnswer.sendOffer(in: .update) else { return [.commandRefused] } }
         var r = dialog.makeRequest(.update)
         offer?.apply(to: &r)
+        addRefreshHeaders(&r)
+        if let offer { localBody = offer }
         pendingClient = .update(sequence: dialog.localSequence ?? 0, offer: offer)
         self.dialog = dialog
         return [.sendRequest(r)]
+    }
+
+    /// Session-Expires with the current values on every refresh request (RFC 4028 §7.4).
+    private func addRefreshHeaders(_ r: inout SIPMessageBuilder) {
+        guard let timer = sessionTimer, let policy = configuration.sessionTimer else { return }
+        r.set("session-expires", SessionExpires(seconds: timer.interval, refresher: timer.refresher).description)
+        r.set("min-se", String(policy.minimumSE))
+        r.add("supported", "timer")
     }
 
     private mutating func hangup() -> [Action] {
@@ -727,6 +812,7 @@ public struct InviteSession: Sendable {
         retry = nil
         retryAt = nil
         prackSender?.stop()
+        sessionTimer?.stop()
         pendingClient = nil
     }
 
@@ -770,6 +856,27 @@ public struct InviteSession: Sendable {
             let a = sender.poll(now: now)
             prackSender = sender
             out += mapSender(a)
+        }
+        if var timer = sessionTimer, isEstablished {
+            let due = timer.poll(now: now)
+            sessionTimer = timer
+            for a in due {
+                switch a {
+                case .refresh:
+                    // UPDATE without a body when the peer allows it, else a re-INVITE with our last SDP (RFC 4028 §10).
+                    let sent = peerAllowsUpdate ? sendUpdate(nil) : sendReinvite(localBody)
+                    out += sent.filter { if case .commandRefused = $0 { false } else { true } }
+                case .expired:
+                    if var dialog {
+                        let bye = dialog.makeRequest(.bye)
+                        self.dialog = dialog
+                        out.append(.sendRequest(bye))
+                    }
+                    end(.sessionExpired)
+                    out.append(.terminated(.sessionExpired))
+                    return out
+                }
+            }
         }
         if let at = retryAt, now >= at, let r = retry {
             retryAt = nil

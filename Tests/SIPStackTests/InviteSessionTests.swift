@@ -74,7 +74,9 @@ import Testing
         let acked = s.handle(.request(try aliceRequest("ACK", cseq: 1)), now: at(5000))
         #expect(acked.contains { $0.isEstablished })
         #expect(s.state == .connected)
-        #expect(s.nextDeadline == nil)
+        // Only the session timer is left: we refresh (the UAC did not offer `timer`) at half of 120 s.
+        #expect(s.nextDeadline == at(60_000))
+        #expect(s.sessionTimer?.isLocalRefresher == true)
     }
 
     @Test func uasGivesUpWithoutACKAfter64T1() throws {
@@ -303,5 +305,64 @@ import Testing
         #expect(sender.receive(prack: badMethod, now: at(3)).0 == .noMatch)
         let badCSeq = try aliceRequest("PRACK", cseq: 7, extra: ["RAck: 2 5 INVITE"])
         #expect(sender.receive(prack: badCSeq, now: at(3)).0 == .noMatch)
+    }
+}
+
+@Suite struct InviteSessionTimerTests {
+    @Test func tooSmallSessionExpiresRejectedWith422() throws {
+        let (s, a) = try InviteSession.incoming(try inviteAtBob(extra: ["Session-Expires: 60", "Supported: timer"]),
+                                                localTag: "bobtag", localContact: bobContact)
+        let r = try #require(a.first?.responseBuilder)
+        #expect(r.statusCode == 422)
+        #expect(r.header("min-se") == ["90"])
+        #expect(s.state == .terminated(.rejected(statusCode: 422)))
+    }
+
+    @Test func uasAnswersWithSessionExpiresAndRequire() throws {
+        var (s, _) = try InviteSession.incoming(try inviteAtBob(extra: ["Session-Expires: 1800", "Supported: timer"]),
+                                                localTag: "bobtag", localContact: bobContact)
+        let ok = try #require(s.handle(.accept(body: answerBody), now: at(0)).first?.responseBuilder)
+        #expect(ok.header("session-expires") == ["120;refresher=uac"])
+        #expect(ok.header("require") == ["timer"])
+    }
+
+    @Test func uacRefresherSendsUpdateAtHalfIntervalAndRestarts() throws {
+        var s = InviteSession(outgoingInvite: try aliceInvite(), localContact: aliceContact)
+        let ok = try bobResponse(200, reason: "OK", body: "v=0 answer",
+                                 extra: ["Session-Expires: 120;refresher=uac", "Require: timer", "Allow: INVITE, ACK, BYE, UPDATE"])
+        _ = s.handle(.response(ok), now: at(0))
+        #expect(s.nextDeadline == at(60_000))
+        #expect(s.handle(.timer, now: at(59_999)).isEmpty)
+        let refresh = try parsed(try #require(s.handle(.timer, now: at(60_000)).first?.requestBuilder))
+        #expect(refresh.method == .update)
+        #expect(refresh.body.isEmpty)
+        #expect(refresh.value("session-expires") == "120;refresher=uac")
+        let updOK = try bobResponse(200, reason: "OK", cseq: "\(try refresh.cseq.number) UPDATE",
+                                    extra: ["Session-Expires: 120;refresher=uac"])
+        _ = s.handle(.response(updOK), now: at(60_500))
+        #expect(s.nextDeadline == at(120_500))
+        #expect(s.state == .connected)
+    }
+
+    @Test func uacRefresherWithoutUpdateUsesReinviteWithLastSDP() throws {
+        var s = InviteSession(outgoingInvite: try aliceInvite(), localContact: aliceContact)
+        _ = s.handle(.response(try bobResponse(200, reason: "OK", body: "v=0 answer", extra: ["Session-Expires: 90;refresher=uac"])),
+                     now: at(0))
+        let re = try parsed(try #require(s.handle(.timer, now: at(45_000)).first?.requestBuilder))
+        #expect(re.method == .invite)
+        #expect(Array(re.body) == Array("v=0 offer".utf8))
+    }
+
+    @Test func nonRefresherSendsByeWhenNoRefreshArrives() throws {
+        var s = InviteSession(outgoingInvite: try aliceInvite(), localContact: aliceContact)
+        _ = s.handle(.response(try bobResponse(200, reason: "OK", body: "v=0 answer", extra: ["Session-Expires: 120;refresher=uas"])),
+                     now: at(0))
+        // A refresh from the peer (UPDATE without body) at 50 s moves the deadline to 50 + 88 s.
+        let upd = s.handle(.request(try bobRequest("UPDATE", cseq: 2)), now: at(50_000))
+        #expect(upd.first?.responseBuilder?.header("session-expires") == ["120;refresher=uas"])
+        #expect(s.handle(.timer, now: at(137_999)).isEmpty)
+        let a = s.handle(.timer, now: at(138_000))
+        #expect(try parsed(try #require(a.first?.requestBuilder)).method == .bye)
+        #expect(s.state == .terminated(.sessionExpired))
     }
 }
