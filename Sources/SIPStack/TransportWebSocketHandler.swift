@@ -115,4 +115,11 @@ final class SIPWebSocketRefusalHandler: ChannelInboundHandler, RemovableChannelH
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
     }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // NIO reports a refused upgrade (no "sip" subprotocol) as an error before handing the request on to
+        // this handler; that is the expected path, not a fault.
+        if error is NIOWebSocketUpgradeError { return }
+        context.fireErrorCaught(error)
+    }
 }

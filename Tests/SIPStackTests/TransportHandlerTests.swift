@@ -124,16 +124,11 @@ import Testing
     }
 
     @Test func idleStreamIsClosed() throws {
+        // IdleStateHandler measures elapsed time with the real clock, so the test delivers its event directly.
         let counters = SIPTransportCounters()
-        let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandlers([
-            IdleStateHandler(allTimeout: .seconds(30)),
-            SIPStreamHandler(kind: .tcp, connectionID: SIPTransportConnectionID(rawValue: 1), counters: counters),
-        ])
-        try channel.connect(to: Self.peer).wait()
-        channel.embeddedEventLoop.advanceTime(by: .seconds(29))
+        let channel = try streamChannel(counters: counters)
         #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        channel.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.all)
         #expect(!channel.isActive)
         #expect(counters.snapshot(.tcp).idleClosed == 1)
     }
@@ -190,6 +185,8 @@ import Testing
         if let protocolHeader { request += "Sec-WebSocket-Protocol: " + protocolHeader + "\r\n" }
         request += "\r\n"
         try channel.writeInbound(transportTestBuffer(Array(request.utf8)))
+        channel.embeddedEventLoop.run()
+        try channel.throwIfErrorCaught()
         var text = ""
         while let out = try channel.readOutbound(as: ByteBuffer.self) {
             text += String(decoding: out.readableBytesView, as: UTF8.self)
