@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -37,7 +38,7 @@ let package = Package(
         .target(name: "CSpanDSP", path: "CSupport/CSpanDSP", linkerSettings: [.linkedLibrary("spandsp"), .linkedLibrary("m")]),
         // CSRTP: libsrtp2 (reference implementation and SRTP contexts). Imported by SRTP.
         .target(name: "CSRTP", path: "CSupport/CSRTP", linkerSettings: [.linkedLibrary("srtp2")]),
-        // COpenSSL: OpenSSL libcrypto (hashes, HMAC, PBKDF2, random). Imported by TandemBase.
+        // COpenSSL: OpenSSL libcrypto (hashes, HMAC, PBKDF2, random, self-signed certificates). Imported by TandemBase.
         .target(name: "COpenSSL", path: "CSupport/COpenSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // CJemalloc: jemalloc. Imported and linked by the `tandem` executable only.
         .target(name: "CJemalloc", path: "CSupport/CJemalloc", linkerSettings: [.linkedLibrary("jemalloc")]),
@@ -71,8 +72,18 @@ let package = Package(
         // MediaEngine: workers, sessions, relay, transcoding, mixer, player, recorder.
         // May import TandemBase, RTP, SDP, Codecs, SRTP, MediaControl, CBatchIO. Never signalling.
         .target(name: "MediaEngine", dependencies: ["TandemBase", "RTP", "SDP", "Codecs", "SRTP", "MediaControl", "CBatchIO"]),
-        // SIPStack: SIP transports, transactions, dialogs. May import TandemBase, SIPCore, SDP. Never media.
-        .target(name: "SIPStack", dependencies: ["TandemBase", "SIPCore", "SDP"]),
+        // SIPStack: SIP transports, transactions, dialogs. May import TandemBase, SIPCore, SDP, SwiftNIO (transports
+        // only). Never media.
+        .target(name: "SIPStack", dependencies: [
+            "TandemBase", "SIPCore", "SDP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         // PBX: tenants, directory, registrar, call control. May import TandemBase, SIPCore, SIPStack, SDP,
         // MediaControl, Store. Never MediaEngine's internals.
         .target(name: "PBX", dependencies: ["TandemBase", "SIPCore", "SIPStack", "SDP", "MediaControl", "Store"]),
@@ -110,7 +121,16 @@ let package = Package(
         .testTarget(name: "TandemBaseTests", dependencies: ["TandemBase"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "TandemBase"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"]),
-        .testTarget(name: "SIPStackTests", dependencies: ["SIPStack", "SIPCore", "TandemBase"]),
+        .testTarget(name: "SIPStackTests", dependencies: [
+            "SIPStack", "SIPCore", "TandemBase",
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
         // CodecsTests also imports CSpanDSP: spandsp's G.711 is the bit-exact reference for Tandem's own tables.
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CSpanDSP"]),

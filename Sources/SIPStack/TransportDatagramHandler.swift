@@ -1,0 +1,51 @@
+import NIOCore
+import SIPCore
+
+/// Turns UDP datagrams into parsed SIP messages (RFC 3261 §18.3: one message per datagram). Keep-alive
+/// datagrams made only of CR/LF are counted and ignored; garbage and oversize datagrams are counted and
+/// dropped. Runs on its channel's event loop; allocates the parsed message.
+public final class SIPDatagramHandler: ChannelInboundHandler {
+    public typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    public typealias InboundOut = SIPInboundMessage
+
+    private let counters: SIPTransportCounters
+    private let maximumMessageSize: Int
+    private var localAddress: SocketAddress?
+
+    /// A handler that drops datagrams larger than `maximumMessageSize` bytes.
+    public init(counters: SIPTransportCounters, maximumMessageSize: Int = 65_535) {
+        self.counters = counters
+        self.maximumMessageSize = maximumMessageSize
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        localAddress = context.channel.localAddress
+        context.fireChannelActive()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        let buffer = envelope.data
+        guard buffer.readableBytes <= maximumMessageSize else {
+            counters.increment(.udp, \.oversize)
+            return
+        }
+        if buffer.readableBytesView.allSatisfy({ $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }) {
+            // RFC 5626 §4.4.1 keep-alives are CRLFs on streams; on UDP some agents send them anyway. No answer:
+            // a UDP pong could be reflected at a spoofed source.
+            counters.increment(.udp, \.keepAlives)
+            return
+        }
+        let parsed: SIPMessage
+        do {
+            parsed = try buffer.withUnsafeReadableBytes { raw throws(SIPParseError) in try SIPMessage(parsing: raw) }
+        } catch {
+            counters.increment(.udp, \.garbage)
+            return
+        }
+        counters.increment(.udp, \.received)
+        if localAddress == nil { localAddress = context.channel.localAddress }
+        let source = SIPTransportSource(kind: .udp, remote: envelope.remoteAddress, local: localAddress, connectionID: nil)
+        context.fireChannelRead(wrapInboundOut(SIPInboundMessage(message: parsed, source: source)))
+    }
+}

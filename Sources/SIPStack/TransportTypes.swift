@@ -1,0 +1,158 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import SIPCore
+
+/// Identifies one stream connection (TCP, TLS, WS, WSS) for its lifetime; RFC 5626 flows are keyed by it.
+public struct SIPTransportConnectionID: Hashable, Sendable, CustomStringConvertible {
+    /// A process-unique number, never reused while the transport layer runs.
+    public let rawValue: UInt64
+
+    /// An identifier from its number.
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// "conn-N".
+    public var description: String { "conn-" + String(rawValue) }
+}
+
+/// Where a message came from: enough to route its response (RFC 3261 §18.2.2) and to stamp Via (RFC 3581).
+public struct SIPTransportSource: Hashable, Sendable {
+    /// The transport it arrived on.
+    public var kind: SIPTransportKind
+    /// The peer's address (the packet's source, not what Via claims).
+    public var remote: SocketAddress
+    /// The local address it arrived at, when known.
+    public var local: SocketAddress?
+    /// The stream connection it arrived on; nil for UDP.
+    public var connectionID: SIPTransportConnectionID?
+
+    /// A source from parts.
+    public init(kind: SIPTransportKind, remote: SocketAddress, local: SocketAddress?, connectionID: SIPTransportConnectionID?) {
+        self.kind = kind
+        self.remote = remote
+        self.local = local
+        self.connectionID = connectionID
+    }
+}
+
+/// A parsed message and where it came from, as handed to the transaction layer.
+public struct SIPInboundMessage: Sendable {
+    /// The message.
+    public var message: SIPMessage
+    /// Its source.
+    public var source: SIPTransportSource
+
+    /// An inbound message from parts.
+    public init(message: SIPMessage, source: SIPTransportSource) {
+        self.message = message
+        self.source = source
+    }
+}
+
+/// Where to send a message: a transport and a remote address, plus the TLS server name to verify.
+public struct SIPTransportDestination: Hashable, Sendable {
+    /// The transport to use.
+    public var kind: SIPTransportKind
+    /// The peer's address.
+    public var address: SocketAddress
+    /// For TLS: the name expected in the peer's certificate (and sent as SNI); nil skips hostname checks.
+    public var serverName: String?
+
+    /// A destination from parts.
+    public init(kind: SIPTransportKind, address: SocketAddress, serverName: String? = nil) {
+        self.kind = kind
+        self.address = address
+        self.serverName = serverName
+    }
+}
+
+/// Per-transport counters of what the transports received, dropped and refused. Any thread; each
+/// increment takes a lock (control plane: SIP messages, not media packets).
+public final class SIPTransportCounters: Sendable {
+    /// The counts for one transport at one moment.
+    public struct Snapshot: Hashable, Sendable {
+        /// Messages parsed and delivered.
+        public var received = 0
+        /// Datagrams, frames or stream bytes that did not parse as SIP (dropped; streams are closed).
+        public var garbage = 0
+        /// Messages over the size limit (dropped; streams are closed).
+        public var oversize = 0
+        /// Keep-alives seen (CRLF / CRLFCRLF, RFC 5626 §4.4.1).
+        public var keepAlives = 0
+        /// Connections refused by the per-source-IP limit.
+        public var refusedConnections = 0
+        /// Stream connections closed for inactivity.
+        public var idleClosed = 0
+
+        /// All zero.
+        public init() {}
+    }
+
+    private let counts = NIOLockedValueBox([Snapshot](repeating: Snapshot(), count: SIPTransportKind.allCases.count))
+
+    /// Zeroed counters.
+    public init() {}
+
+    /// Adds one to a counter of `kind`.
+    public func increment(_ kind: SIPTransportKind, _ counter: WritableKeyPath<Snapshot, Int>) {
+        let i = kind.counterIndex
+        counts.withLockedValue { $0[i][keyPath: counter] += 1 }
+    }
+
+    /// The current counts of `kind`.
+    public func snapshot(_ kind: SIPTransportKind) -> Snapshot {
+        counts.withLockedValue { $0[kind.counterIndex] }
+    }
+}
+
+extension SIPTransportKind {
+    /// Position in `allCases`, used to index per-transport tables.
+    var counterIndex: Int {
+        switch self {
+        case .udp: 0
+        case .tcp: 1
+        case .tls: 2
+        case .ws: 3
+        case .wss: 4
+        }
+    }
+
+    /// True for connection-oriented transports (RFC 3261 §18: "reliable").
+    public var isStream: Bool { self != .udp }
+
+    /// The Via transport token (RFC 3261 §20.42, RFC 7118 §5.2).
+    public var viaToken: String {
+        switch self {
+        case .udp: "UDP"
+        case .tcp: "TCP"
+        case .tls: "TLS"
+        case .ws: "WS"
+        case .wss: "WSS"
+        }
+    }
+
+    /// The transport named by a Via transport token, case-insensitively; nil for SCTP or unknown tokens.
+    public init?(viaToken: String) {
+        switch viaToken.uppercased() {
+        case "UDP": self = .udp
+        case "TCP": self = .tcp
+        case "TLS": self = .tls
+        case "WS": self = .ws
+        case "WSS": self = .wss
+        default: return nil
+        }
+    }
+}
+
+/// Why the transport layer could not carry out a request.
+public enum SIPTransportError: Error, Equatable, Sendable {
+    /// The message is larger than the configured maximum (the caller answers 413 or 513).
+    case messageTooLarge(size: Int, maximum: Int)
+    /// No listener is running for this transport and address family.
+    case noListener(SIPTransportKind)
+    /// The transport cannot open connections towards a peer (WS/WSS: only browsers' connections are reused).
+    case cannotConnect(SIPTransportKind)
+    /// The connection is gone.
+    case connectionClosed(SIPTransportConnectionID)
+    /// TLS is requested but no TLS configuration was given.
+    case tlsNotConfigured
+}
