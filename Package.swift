@@ -105,6 +105,8 @@ let package = Package(
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"]),
         // CodecsTests also imports CSpanDSP: spandsp's G.711 is the bit-exact reference for Tandem's own tables.
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CSpanDSP"]),
+        // SRTPTests also imports CSRTP: libsrtp2 is the byte-for-byte oracle for Tandem's SRTP.
+        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "CSRTP", "TandemBase", "RTP"]),
         .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "TandemBase"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PBX"]),
         .testTarget(name: "ServerTests", dependencies: ["TandemBase"]),
