@@ -135,6 +135,8 @@ let package = Package(
         // CodecsTests also imports CSpanDSP: spandsp's G.711 is the bit-exact reference for Tandem's own tables.
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CSpanDSP"]),
         .testTarget(name: "MediaControlTests", dependencies: ["MediaControl", "TandemBase"]),
+        // SRTPTests also imports CSRTP: libsrtp2 is the byte-for-byte oracle for Tandem's SRTP.
+        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "CSRTP", "TandemBase", "RTP"]),
         .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "TandemBase"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PBX"]),
         .testTarget(name: "ServerTests", dependencies: ["TandemBase"]),

@@ -5,16 +5,20 @@ import FoundationNetworking
 
 /// The built `tandem` binary, next to the test bundle (or TANDEM_BINARY).
 func tandemBinary() -> String {
-    if let path = ProcessInfo.processInfo.environment["TANDEM_BINARY"] { return path }
+    ProcessInfo.processInfo.environment["TANDEM_BINARY"] ?? builtExecutable("tandem")
+}
+
+/// A product of this package, built next to the test bundle.
+func builtExecutable(_ name: String) -> String {
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    // swift-testing on Linux runs `<bin>/TandemPackageTests.xctest`; the executable sits beside it.
+    // swift-testing on Linux runs `<bin>/TandemPackageTests.xctest`; the executables sit beside it.
     for _ in 0..<3 {
-        let candidate = dir.appendingPathComponent("tandem").path
+        let candidate = dir.appendingPathComponent(name).path
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         dir = dir.deletingLastPathComponent()
     }
     return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/tandem").path
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/" + name).path
 }
 
 /// Collects a pipe's output and lets a test wait, bounded, for a line matching a predicate.
