@@ -136,7 +136,8 @@ public final class SIPEndpoint: @unchecked Sendable {
             perform(actions, for: key)
             // §9.2: the UAS answers the CANCEL itself; the INVITE gets its 487 from the TU.
             let status = target == nil ? 481 : 200
-            if let response = try? SIPMessage(parsing: SIPMessageBuilder.response(to: message, statusCode: status).bytes()) {
+            if let builder = try? SIPMessageBuilder.response(to: message, statusCode: status),
+               let response = try? SIPMessage(parsing: builder.bytes()) {
                 if let (k, a) = try? layer.sendResponse(response, now: now) { perform(a, for: k) }
             }
             if let target { delegate?.endpoint(self, cancelled: target, by: message) }
@@ -158,6 +159,7 @@ public final class SIPEndpoint: @unchecked Sendable {
     private func sendStatelessResponse(to request: SIPMessage, statusCode: Int, via: Via, source: SIPTransportSource) {
         guard let response = try? SIPMessageBuilder.response(to: request, statusCode: statusCode,
                                                               toTag: TransactionLayer.makeTag()).bytes() else { return }
+        // (Control plane: a stateless 200 still gets a fresh To tag, RFC 3261 §8.2.6.2.)
         statelessResponses += 1
         _ = transports.send(ByteBuffer(bytes: response), route: SIPTransportRouting.responseRoute(topVia: via, source: source))
     }

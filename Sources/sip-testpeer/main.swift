@@ -47,6 +47,11 @@ struct Options {
     }
 }
 
+/// Prints a line to standard output at once (tests wait for these lines).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data(("sip-testpeer: " + message + "\n").utf8))
     exit(2)
@@ -77,8 +82,8 @@ final class Peer: SIPEndpointDelegate, @unchecked Sendable {
 
     func respond(_ endpoint: SIPEndpoint, to request: SIPMessage, _ status: Int, extra: [(String, String)] = [],
                  body: (type: String, bytes: [UInt8])? = nil) {
-        var builder = SIPMessageBuilder.response(to: request, statusCode: status, toTag: localTag)
-        for (name, value) in extra { builder.add(SIPHeaderName(name), value) }
+        guard var builder = try? SIPMessageBuilder.response(to: request, statusCode: status, toTag: localTag) else { return }
+        for (name, value) in extra { builder.add(name: name, value: value) }
         if let body {
             builder.set(.contentType, body.type)
             builder.body = body.bytes
@@ -113,8 +118,7 @@ final class Peer: SIPEndpointDelegate, @unchecked Sendable {
                 ringing[transaction] = request
                 return
             }
-            guard let offerText = request.body.flatMap({ String(decoding: $0, as: UTF8.self) }),
-                  let offer = try? SessionDescription(parsing: offerText) else {
+            guard let offer = try? SessionDescription(parsing: String(decoding: request.body, as: UTF8.self)) else {
                 respond(endpoint, to: request, 488)
                 return
             }
@@ -157,9 +161,9 @@ var configuration = SIPTransportLayer.Configuration()
 if options.listeners.contains(where: { $0.0.isSecure }) {
     let directory = options.certificateDirectory ?? NSTemporaryDirectory()
     do {
-        let identity = try SIPTLSIdentity.loadOrCreate(directory: directory, commonName: "sip-testpeer")
-        configuration.tlsServer = try identity.serverConfiguration()
-        print("tls fingerprint \(identity.fingerprint)")
+        let identity = try SIPTLSIdentity.loadOrCreateSelfSigned(directory: directory, commonName: "sip-testpeer")
+        configuration.tlsServer = identity.serverConfiguration()
+        say("tls fingerprint \(identity.fingerprintText)")
     } catch {
         fail("cannot set up TLS: \(error)")
     }
@@ -168,12 +172,11 @@ do {
     try endpoint.start(configuration: configuration, delegate: peer)
     for (kind, host, port) in options.listeners {
         let bound = try endpoint.listen(kind, host: host, port: port).wait()
-        print("listening \(kind.rawValue) \(bound.ipAddress ?? host) \(bound.port ?? port)")
+        say("listening \(kind.rawValue) \(bound.ipAddress ?? host) \(bound.port ?? port)")
     }
 } catch {
     fail("cannot listen: \(error)")
 }
-fflush(stdout)
 signal(SIGTERM, SIG_IGN)
 signal(SIGINT, SIG_IGN)
 let stop = DispatchSemaphore(value: 0)

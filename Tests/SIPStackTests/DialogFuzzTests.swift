@@ -45,7 +45,7 @@ import Testing
         var parsedCount = 0
         var session = try InviteSession.incoming(try inviteAtBob(extra: ["Supported: 100rel"]), localTag: "bobtag",
                                                  localContact: bobContact).0
-        _ = session.handle(.provisional(statusCode: 183, body: answerBody, reliable: true), now: at(0))
+        _ = session.handle(.provisional(statusCode: 183, body: answerBody, reliable: true), now: sessionClock(0))
         var sub = Subscription(role: .subscriber, event: SIPEvent(package: "refer", parameters: SIPParameters([SIPParameter("id", "7")])),
                                requestedExpires: 60)
         // 8,000 rounds: each drives several machines, so this stays near 2 s in a debug build.
@@ -60,10 +60,10 @@ import Testing
             var d = session.dialog
             _ = d?.receive(request: m)
             var copy = session
-            _ = copy.handle(.request(m), now: at(Int64(i)))
-            _ = copy.handle(.timer, now: at(Int64(i) * 10))
-            _ = sub.receiveNotify(m, now: at(Int64(i)))
-            _ = try? ReferSubscription(refer: m, now: at(0))
+            _ = copy.handle(.request(m), now: sessionClock(Int64(i)))
+            _ = copy.handle(.timer, now: sessionClock(Int64(i) * 10))
+            _ = sub.receiveNotify(m, now: sessionClock(Int64(i)))
+            _ = try? ReferSubscription(refer: m, now: sessionClock(0))
             _ = ReferSubscription.sipfragStatus(of: m)
             _ = DialogCapabilities().statelessResponse(to: m, toTag: "t")
             _ = SessionTimer.negotiateAsUAS(m, policy: SessionTimerPolicy())

@@ -28,7 +28,7 @@ let bobContact = NameAddress(uri: SIPURI(user: "bob", host: "10.0.0.2", port: 50
 let offerBody = SessionBody(bytes: Array("v=0 offer".utf8))
 let answerBody = SessionBody(bytes: Array("v=0 answer".utf8))
 
-func at(_ ms: Int64) -> Instant { Instant(nanoseconds: 0).adding(milliseconds: ms) }
+func sessionClock(_ ms: Int64) -> Instant { Instant(nanoseconds: 0).adding(milliseconds: ms) }
 
 /// The INVITE Alice sends (with Via, as the transaction layer sent it).
 func aliceInvite(body: String = "v=0 offer", cseq: Int = 1) throws -> SIPMessage {

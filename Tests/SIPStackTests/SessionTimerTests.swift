@@ -39,25 +39,25 @@ import Testing
         let ok = try bobResponse(200, reason: "OK", extra: ["Session-Expires: 120;refresher=uac", "Require: timer"])
         var t = try #require(SessionTimer.negotiateAsUAC(response: ok))
         #expect(t.isLocalRefresher)
-        t.start(now: at(0))
-        #expect(t.poll(now: at(59_999)).isEmpty)
-        #expect(t.poll(now: at(60_000)) == [.refresh])
-        #expect(t.poll(now: at(60_001)).isEmpty)
-        t.start(now: at(60_500))  // the refresh succeeded
-        #expect(t.nextDeadline == at(120_500))
+        t.start(now: sessionClock(0))
+        #expect(t.poll(now: sessionClock(59_999)).isEmpty)
+        #expect(t.poll(now: sessionClock(60_000)) == [.refresh])
+        #expect(t.poll(now: sessionClock(60_001)).isEmpty)
+        t.start(now: sessionClock(60_500))  // the refresh succeeded
+        #expect(t.nextDeadline == sessionClock(120_500))
         // Refreshes unanswered: the refresher also gives up at 120 − 32 s after the last success.
-        _ = t.poll(now: at(120_500))
-        #expect(t.poll(now: at(60_500 + 88_000)) == [.expired])
+        _ = t.poll(now: sessionClock(120_500))
+        #expect(t.poll(now: sessionClock(60_500 + 88_000)) == [.expired])
     }
 
     @Test func nonRefresherSendsByeBeforeExpiry() throws {
         let ok = try bobResponse(200, reason: "OK", extra: ["Session-Expires: 90;refresher=uas"])
         var t = try #require(SessionTimer.negotiateAsUAC(response: ok))
         #expect(!t.isLocalRefresher)
-        t.start(now: at(0))
+        t.start(now: sessionClock(0))
         // 90 − min(32, 30) = 60 s.
-        #expect(t.poll(now: at(59_999)).isEmpty)
-        #expect(t.poll(now: at(60_000)) == [.expired])
+        #expect(t.poll(now: sessionClock(59_999)).isEmpty)
+        #expect(t.poll(now: sessionClock(60_000)) == [.expired])
         var b = SIPMessageBuilder(method: .invite, uri: SIPURI(host: "x"))
         SessionTimer.addRequestHeaders(to: &b, policy: SessionTimerPolicy())
         #expect(b.header("session-expires") == ["120"] && b.header("min-se") == ["90"] && b.header("supported") == ["timer"])

@@ -9,50 +9,50 @@ import Testing
 
     @Test func notifierLifecycleWithExpiry() throws {
         var s = Subscription(role: .notifier, event: SIPEvent(package: "presence"), requestedExpires: 3600)
-        #expect(s.receiveSubscribe(try subscribe(expires: 30), minimum: 60, maximum: 3600, now: at(0)) == .intervalTooBrief(minimum: 60))
-        #expect(s.receiveSubscribe(try subscribe(expires: 7200), minimum: 60, maximum: 3600, now: at(0)) == .accept(granted: 3600))
-        #expect(s.receiveSubscribe(try subscribe(expires: 600, event: "dialog"), minimum: 60, maximum: 3600, now: at(0)) == .badEvent)
-        #expect(s.notifyState(.pending, now: at(0)).description == "pending;expires=3600")
-        #expect(s.notifyState(.active, now: at(1000)).description == "active;expires=3599")
+        #expect(s.receiveSubscribe(try subscribe(expires: 30), minimum: 60, maximum: 3600, now: sessionClock(0)) == .intervalTooBrief(minimum: 60))
+        #expect(s.receiveSubscribe(try subscribe(expires: 7200), minimum: 60, maximum: 3600, now: sessionClock(0)) == .accept(granted: 3600))
+        #expect(s.receiveSubscribe(try subscribe(expires: 600, event: "dialog"), minimum: 60, maximum: 3600, now: sessionClock(0)) == .badEvent)
+        #expect(s.notifyState(.pending, now: sessionClock(0)).description == "pending;expires=3600")
+        #expect(s.notifyState(.active, now: sessionClock(1000)).description == "active;expires=3599")
         // A refresh moves the expiry.
-        #expect(s.receiveSubscribe(try subscribe(expires: 120), minimum: 60, maximum: 3600, now: at(100_000)) == .accept(granted: 120))
-        #expect(s.poll(now: at(219_999)).isEmpty)
-        let final = s.poll(now: at(220_000))
+        #expect(s.receiveSubscribe(try subscribe(expires: 120), minimum: 60, maximum: 3600, now: sessionClock(100_000)) == .accept(granted: 120))
+        #expect(s.poll(now: sessionClock(219_999)).isEmpty)
+        let final = s.poll(now: sessionClock(220_000))
         #expect(final == [.sendFinalNotify(SubscriptionStateValue(state: .terminated(reason: "timeout")))])
         #expect(s.isTerminated)
-        #expect(s.poll(now: at(300_000)).isEmpty)
+        #expect(s.poll(now: sessionClock(300_000)).isEmpty)
     }
 
     @Test func unsubscribeTerminates() throws {
         var s = Subscription(role: .notifier, event: SIPEvent(package: "presence"), requestedExpires: 3600, state: .active)
-        #expect(s.receiveSubscribe(try subscribe(expires: 0), minimum: 60, maximum: 3600, now: at(0)) == .accept(granted: 0))
-        #expect(s.notifyState(.active, now: at(0)).description == "terminated;reason=timeout")
+        #expect(s.receiveSubscribe(try subscribe(expires: 0), minimum: 60, maximum: 3600, now: sessionClock(0)) == .accept(granted: 0))
+        #expect(s.notifyState(.active, now: sessionClock(0)).description == "terminated;reason=timeout")
     }
 
     @Test func subscriberRefreshesAndFollowsNotifies() throws {
         var s = Subscription(role: .subscriber, event: SIPEvent(package: "presence"), requestedExpires: 600)
         let ok = try bobResponse(200, reason: "OK", cseq: "1 SUBSCRIBE", extra: ["Expires: 300"])
-        #expect(s.receiveSubscribeResponse(ok, now: at(0)) == nil)
-        #expect(s.expiresAt == at(300_000))
-        #expect(s.refreshAt == at(268_000))  // 300 − min(32, 100) s
+        #expect(s.receiveSubscribeResponse(ok, now: sessionClock(0)) == nil)
+        #expect(s.expiresAt == sessionClock(300_000))
+        #expect(s.refreshAt == sessionClock(268_000))  // 300 − min(32, 100) s
         let n1 = try bobRequest("NOTIFY", cseq: 1, extra: ["Event: presence", "Subscription-State: active;expires=120"])
-        #expect(s.receiveNotify(n1, now: at(1000)) == 200)
-        #expect(s.state == .active && s.expiresAt == at(121_000))
+        #expect(s.receiveNotify(n1, now: sessionClock(1000)) == 200)
+        #expect(s.state == .active && s.expiresAt == sessionClock(121_000))
         let wrong = try bobRequest("NOTIFY", cseq: 2, extra: ["Event: dialog", "Subscription-State: active"])
-        #expect(s.receiveNotify(wrong, now: at(2000)) == 489)
-        #expect(s.poll(now: at(88_999)).isEmpty)
-        #expect(s.poll(now: at(89_000)) == [.refresh(expires: 600)])  // 121 s − min(32, 40) s
-        #expect(s.poll(now: at(121_000)) == [.expired])
+        #expect(s.receiveNotify(wrong, now: sessionClock(2000)) == 489)
+        #expect(s.poll(now: sessionClock(88_999)).isEmpty)
+        #expect(s.poll(now: sessionClock(89_000)) == [.refresh(expires: 600)])  // 121 s − min(32, 40) s
+        #expect(s.poll(now: sessionClock(121_000)) == [.expired])
         // A terminated NOTIFY ends it at once.
         var t = Subscription(role: .subscriber, event: SIPEvent(package: "presence"), requestedExpires: 600)
-        t.start(expires: 600, now: at(0))
+        t.start(expires: 600, now: sessionClock(0))
         let n2 = try bobRequest("NOTIFY", cseq: 3, extra: ["Event: presence", "Subscription-State: terminated;reason=noresource"])
-        #expect(t.receiveNotify(n2, now: at(5)) == 200)
+        #expect(t.receiveNotify(n2, now: sessionClock(5)) == 200)
         #expect(t.state == .terminated(reason: "noresource") && t.nextDeadline == nil)
         // 423 gives the interval to retry with.
         var u = Subscription(role: .subscriber, event: SIPEvent(package: "presence"), requestedExpires: 10)
         let r423 = try bobResponse(423, reason: "Interval Too Brief", cseq: "1 SUBSCRIBE", extra: ["Min-Expires: 60"])
-        #expect(u.receiveSubscribeResponse(r423, now: at(0)) == 60)
+        #expect(u.receiveSubscribeResponse(r423, now: sessionClock(0)) == 60)
     }
 
     @Test func subscriptionStateParsing() {
@@ -67,14 +67,14 @@ import Testing
 @Suite struct ReferTests {
     @Test func referNotifySipfragSequence() throws {
         let refer = try bobRequest("REFER", cseq: 7, extra: ["Refer-To: <sip:carol@example.com>", "Contact: <sip:bob@10.0.0.2>"])
-        var r = try ReferSubscription(refer: refer, now: at(0))
+        var r = try ReferSubscription(refer: refer, now: sessionClock(0))
         #expect(r.referTo.uri.user == "carol")
         #expect(r.replaces == nil)
         var bodies: [String] = []
         var states: [String] = []
         for (i, code) in [100, 180, 200].enumerated() {
             var b = SIPMessageBuilder(method: .notify, uri: SIPURI(host: "x"))
-            r.notify(statusCode: code, into: &b, now: at(Int64(i) * 1000))
+            r.notify(statusCode: code, into: &b, now: sessionClock(Int64(i) * 1000))
             bodies.append(String(decoding: b.body, as: UTF8.self))
             states += b.header("subscription-state")
             #expect(b.header("event") == ["refer;id=7"])
@@ -99,19 +99,19 @@ import Testing
                                           replaces: Replaces(callID: "abc@h", toTag: "t1", fromTag: "f1", isEarlyOnly: true))
         let referTo = try #require(b.header("refer-to").first)
         let refer = try bobRequest("REFER", cseq: 3, extra: ["Refer-To: \(referTo)"])
-        let r = try ReferSubscription(refer: refer, now: at(0))
+        let r = try ReferSubscription(refer: refer, now: sessionClock(0))
         #expect(r.replaces == Replaces(callID: "abc@h", toTag: "t1", fromTag: "f1", isEarlyOnly: true))
-        #expect(throws: ReferSubscription.ReferError.badReferTo) { try ReferSubscription(refer: try bobRequest("REFER", cseq: 4), now: at(0)) }
+        #expect(throws: ReferSubscription.ReferError.badReferTo) { try ReferSubscription(refer: try bobRequest("REFER", cseq: 4), now: sessionClock(0)) }
     }
 
     @Test func referSubscriptionTimesOut() throws {
         let refer = try bobRequest("REFER", cseq: 7, extra: ["Refer-To: <sip:carol@example.com>"])
-        var r = try ReferSubscription(refer: refer, now: at(0), expires: 30)
+        var r = try ReferSubscription(refer: refer, now: sessionClock(0), expires: 30)
         var sub = r.subscription
-        #expect(sub.poll(now: at(30_000)) == [.sendFinalNotify(SubscriptionStateValue(state: .terminated(reason: "timeout")))])
+        #expect(sub.poll(now: sessionClock(30_000)) == [.sendFinalNotify(SubscriptionStateValue(state: .terminated(reason: "timeout")))])
         _ = r
-        r = try ReferSubscription(refer: refer, now: at(0))
-        #expect(r.subscription.nextDeadline == at(60_000))
+        r = try ReferSubscription(refer: refer, now: sessionClock(0))
+        #expect(r.subscription.nextDeadline == sessionClock(60_000))
     }
 
     @Test func replacesMatching() throws {
