@@ -137,6 +137,10 @@ public struct SIPMessage: Sendable {
         for name in [SIPHeaderName.via, .from, .to, .callID, .cseq] where !contains(name) {
             throw .missingMandatoryHeader(name.description)
         }
+        // Single-valued fields appear once (RFC 3261 §7.3.1); a second line earns a 400 (RFC 4475 §3.3.8 multi01).
+        for name in [SIPHeaderName.from, .to, .callID, .cseq, .maxForwards] where index.lazy.filter({ $0.name == name }).count > 1 {
+            throw .invalidHeaderValue(name.description)
+        }
         let cseq = try self.cseq
         if case .request(let method, _) = startLine, method != cseq.method { throw .cseqMethodMismatch }
         if contains(.maxForwards) { _ = try maxForwards }
