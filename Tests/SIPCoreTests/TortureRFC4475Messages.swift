@@ -1,9 +1,11 @@
 @testable import SIPCore
 
-/// RFC 4475 torture messages with their exact bytes, as extracted from the RFC's base64 archive (§4) by
-/// reSIProcate's RFC 4475 test file and cross-checked against nksip's byte-escaped copy. Line ends are CRLF
-/// (`wire` adds the CR). Where `TortureTests.swift` already holds a hand-written variant, these are the
-/// exact texts; messages marked RECONSTRUCTED below were rebuilt from the RFC prose.
+/// RFC 4475 torture messages with their exact text, as extracted from the RFC's base64 archive (§4) into
+/// reSIProcate's RFC 4475 test file, cross-checked against nksip's byte-escaped copy (control characters, UTF-8
+/// and the mpart01 DER part come from the latter). Line ends are CRLF (`wire` adds the CR). Every declared
+/// Content-Length matches its body, which checks the transcription. Where the two copies differ in whitespace
+/// (longreq's `Unknown-...-Name:` value, intmeth's `> ;fromParam`), the reSIProcate text is used.
+/// `TortureTests.swift` keeps its earlier hand-written variants; these are the RFC's own messages.
 enum RFC4475 {
     static let sdp150 = "\n" + """
 
