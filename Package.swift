@@ -100,7 +100,9 @@ let package = Package(
         ]),
         // tandem: the executable, the only place that wires everything together. Links jemalloc.
         .executableTarget(name: "tandem", dependencies: [
-            "TandemBase", "Store", "PBX", "AdminAPI", "MediaEngine", "SIPStack", "CJemalloc",
+            "TandemBase", "Store", "PBX", "AdminAPI", "MediaEngine", "SIPStack", "SIPCore", "CJemalloc",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

@@ -61,6 +61,7 @@ enum Preflight {
 enum PreflightError: Error, CustomStringConvertible {
     case dataDirectory(String, String)
     case address(String, String, String, String)
+    case file(String, String, String)
 
     var description: String {
         switch self {
@@ -68,6 +69,8 @@ enum PreflightError: Error, CustomStringConvertible {
             "data directory \(path): \(why); choose another with --data or TANDEM_DATA"
         case .address(let what, let address, let why, let flag):
             "cannot listen for \(what) on \(address): \(why) (set it with \(flag))"
+        case .file(let path, let why, let flag):
+            "\(path): \(why) (set it with \(flag))"
         }
     }
 }

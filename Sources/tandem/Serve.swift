@@ -7,6 +7,7 @@ import Metrics
 import PBX
 import Prometheus
 import ServiceLifecycle
+import SIPStack
 import Store
 import TandemBase
 
@@ -32,8 +33,19 @@ struct Serve: AsyncParsableCommand {
         }
 
         // Nothing is written before every check has passed.
-        do {
+        do throws(PreflightError) {
             try Preflight.checkBindable(config.http, what: "HTTP", flag: "--http or TANDEM_HTTP")
+            try Preflight.checkBindable(config.sip, what: "SIP over UDP", flag: "--sip or TANDEM_SIP", datagram: true)
+            try Preflight.checkBindable(config.sip, what: "SIP over TCP", flag: "--sip or TANDEM_SIP")
+            try Preflight.checkBindable(config.sipTLS, what: "SIP over TLS", flag: "--sip-tls or TANDEM_SIP_TLS")
+            try Preflight.checkBindable(config.sipWS, what: "SIP over WebSocket", flag: "--sip-ws or TANDEM_SIP_WS")
+            try Preflight.checkBindable(config.sipWSS, what: "SIP over secure WebSocket", flag: "--sip-wss or TANDEM_SIP_WSS")
+            if let cert = config.tlsCertificate, !FileManager.default.isReadableFile(atPath: cert) {
+                throw PreflightError.file(cert, "the TLS certificate is not readable", "--tls-certificate or TANDEM_TLS_CERTIFICATE")
+            }
+            if let key = config.tlsKey, !FileManager.default.isReadableFile(atPath: key) {
+                throw PreflightError.file(key, "the TLS key is not readable", "--tls-key or TANDEM_TLS_KEY")
+            }
             try Preflight.prepareDataDirectory(config.dataDirectory)
         } catch {
             throw Console.fail(error.description)
@@ -76,6 +88,25 @@ struct Serve: AsyncParsableCommand {
             throw Console.fail("\(error)")
         }
 
+        // SIP: TLS identity from the configured files, or a self-signed pair kept in <data>/tls.
+        let sip = SIPService(logger: logger)
+        do {
+            let identity: SIPTLSIdentity
+            if let cert = config.tlsCertificate, let key = config.tlsKey {
+                identity = try SIPTLSIdentity.load(certificatePath: cert, keyPath: key)
+            } else {
+                let directory = (config.dataDirectory as NSString).appendingPathComponent("tls")
+                identity = try SIPTLSIdentity.loadOrCreateSelfSigned(directory: directory, commonName: "tandem")
+                logger.notice("SIP TLS uses a self-signed certificate", metadata: [
+                    "sha256_fingerprint": "\(identity.fingerprintText)", "directory": "\(directory)"])
+            }
+            for line in try await sip.start(configuration: config, tls: identity) {
+                Console.out("tandem \(TandemVersion.current): SIP listening on \(line)")
+            }
+        } catch {
+            throw Console.fail("cannot start SIP: \(error)")
+        }
+
         let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"
         let uptime = registry.makeGauge(descriptor: .init(namespace: "tandem", metricName: "uptime", unitName: "seconds",
                                                            helpText: "Seconds since the server started."))
@@ -98,7 +129,7 @@ struct Serve: AsyncParsableCommand {
             "workers": "\(config.workers)", "allocator": "\(allocator)",
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [sip, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

@@ -69,6 +69,8 @@ struct ServerConfiguration: Equatable {
         case sipWS = "sip_ws"
         case sipWSS = "sip_wss"
         case rtpPorts = "rtp_ports"
+        case tlsCertificate = "tls_certificate"
+        case tlsKey = "tls_key"
         case workers
         case logFormat = "log_format"
         case logLevel = "log_level"
@@ -84,6 +86,9 @@ struct ServerConfiguration: Equatable {
     var sipWS = ListenAddress(host: "0.0.0.0", port: 5062)
     var sipWSS = ListenAddress(host: "0.0.0.0", port: 5065)
     var rtpPorts = RTPPortRange.default
+    /// PEM certificate chain and key for SIP over TLS and WSS; both nil means a self-signed pair in `<data>/tls`.
+    var tlsCertificate: String?
+    var tlsKey: String?
     var workers = HostCPU.availableCount
     var logFormat = LogFormat.text
     var logLevel = "info"
@@ -107,6 +112,12 @@ struct ServerConfiguration: Equatable {
                 throw .invalidValue(setting: setting, value: value,
                                     expected: "FIRST-LAST within 1024-65535 holding at least one even/odd pair (\(error))")
             }
+        case .tlsCertificate:
+            guard !value.isEmpty else { throw .invalidValue(setting: setting, value: value, expected: "a PEM file path") }
+            tlsCertificate = value
+        case .tlsKey:
+            guard !value.isEmpty else { throw .invalidValue(setting: setting, value: value, expected: "a PEM file path") }
+            tlsKey = value
         case .workers:
             guard let n = Int(value), (1...256).contains(n) else {
                 throw .invalidValue(setting: setting, value: value, expected: "a worker count from 1 to 256")
@@ -139,6 +150,10 @@ struct ServerConfiguration: Equatable {
         }
         for key in Key.allCases {
             if let value = flags[key] { try config.apply(key, value, source: key.flagName) }
+        }
+        if (config.tlsCertificate == nil) != (config.tlsKey == nil) {
+            throw .invalidValue(setting: "tls_certificate/tls_key", value: config.tlsCertificate ?? config.tlsKey ?? "",
+                                expected: "both a certificate and a key, or neither (then a self-signed pair is generated)")
         }
         return config
     }
@@ -178,6 +193,8 @@ struct ServerConfiguration: Equatable {
             Key.sipWSS.rawValue: sipWSS.description,
             Key.rtpPorts.rawValue: rtpPorts.description,
             Key.workers.rawValue: workers,
+            Key.tlsCertificate.rawValue: tlsCertificate ?? NSNull(),
+            Key.tlsKey.rawValue: tlsKey ?? NSNull(),
             Key.logFormat.rawValue: logFormat.rawValue,
             Key.logLevel.rawValue: logLevel,
         ]

@@ -43,6 +43,12 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("rtp-ports"), help: ArgumentHelp("RTP/RTCP port range (default 20000-39999). Env: TANDEM_RTP_PORTS.", valueName: "FIRST-LAST"))
     var rtpPorts: String?
 
+    @Option(name: .customLong("tls-certificate"), help: ArgumentHelp("PEM certificate (chain) for SIP over TLS and WSS; with --tls-key. Default: a self-signed pair generated in DIR/tls at first start. Env: TANDEM_TLS_CERTIFICATE.", valueName: "FILE"))
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key for --tls-certificate. Env: TANDEM_TLS_KEY.", valueName: "FILE"))
+    var tlsKey: String?
+
     @Option(name: .long, help: ArgumentHelp("Media worker threads (default: one per CPU). Env: TANDEM_WORKERS.", valueName: "N"))
     var workers: String?
 
@@ -62,6 +68,8 @@ struct ServerOptions: ParsableArguments {
         result[.sipWS] = sipWS
         result[.sipWSS] = sipWSS
         result[.rtpPorts] = rtpPorts
+        result[.tlsCertificate] = tlsCertificate
+        result[.tlsKey] = tlsKey
         result[.workers] = workers
         result[.logFormat] = logFormat
         result[.logLevel] = logLevel

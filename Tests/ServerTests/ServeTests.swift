@@ -4,6 +4,10 @@ import Testing
 import Glibc
 #endif
 
+/// Every listener of `tandem serve` on an ephemeral loopback port.
+let ephemeralListeners = ["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--sip-tls", "127.0.0.1:0",
+                          "--sip-ws", "127.0.0.1:0", "--sip-wss", "127.0.0.1:0"]
+
 /// `tandem serve` as an operator runs it: a real process on ephemeral loopback ports.
 @Suite(.serialized) struct ServeTests {
     static let listening = "HTTP listening on http://"
@@ -11,7 +15,7 @@ import Glibc
     /// Starts a server on 127.0.0.1:0 and returns it with its base URL.
     func start(data: String, environment: [String: String] = [:], extra: [String] = []) async throws -> (TandemProcess, String) {
         let server = try TandemProcess(
-            arguments: ["serve", "--data", data, "--http", "127.0.0.1:0", "--rtp-ports", "30000-30099"] + extra,
+            arguments: ["serve", "--data", data, "--rtp-ports", "30000-30099"] + ephemeralListeners + extra,
             environment: environment)
         let line = await server.stdout.line(where: { $0.contains(Self.listening) }, within: 60)
         let found = try #require(line, "server did not report listening; stderr: \(server.stderr.all)")
@@ -70,6 +74,29 @@ import Glibc
         #expect(await second.waitForExit() == 0)
         let db = try Data(contentsOf: URL(fileURLWithPath: data + "/tandem.sqlite"))
         #expect(db.range(of: Data(password.utf8)) == nil)
+    }
+
+    @Test func answersSIPOptionsOverUDPAndKeepsItsTLSCertificate() async throws {
+        let data = temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let (server, _) = try await start(data: data, environment: ["TANDEM_ADMIN_PASSWORD": "operator-chosen-1"])
+        let udpLine = try #require(await server.stdout.line(where: { $0.contains("SIP listening on udp") }, within: 30))
+        let port = try #require(Int(udpLine.split(separator: ":").last ?? ""))
+        for kind in ["tcp", "tls", "ws", "wss"] {
+            #expect(server.stdout.all.contains("SIP listening on \(kind) 127.0.0.1:"), "no \(kind) listener")
+        }
+        // A real SIP peer (SIPp) sends OPTIONS and expects 200.
+        let sipp = try #require(SIPInteropTests.sippPath(), "SIPp is not installed")
+        let (status, out, err) = try await runProcess(sipp, [
+            "-sf", SIPInteropTests.sippDirectory + "/options.xml", "-t", "u1", "-m", "2", "-r", "10",
+            "-i", "127.0.0.1", "-p", String(SIPInteropTests.freePort(udp: true)), "-nostdin", "-timeout", "15",
+            "-timeout_error", "127.0.0.1:\(port)"], within: 30)
+        #expect(status == 0, "SIPp: \(out) \(err)")
+        // The self-signed TLS identity was generated in the data directory and its fingerprint logged.
+        #expect(FileManager.default.fileExists(atPath: data + "/tls"))
+        #expect(server.stderr.all.contains("sha256_fingerprint"))
+        server.signal(SIGTERM)
+        #expect(await server.waitForExit() == 0)
     }
 
     @Test func jsonLogFormatWritesOneObjectPerLine() async throws {
@@ -182,10 +209,10 @@ import Glibc
         let file = NSTemporaryDirectory() + "tandem-file-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: file) }
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
-        let (status, _, err) = try await runTandem(["serve", "--data", file + "/data", "--http", "127.0.0.1:0"])
+        let (status, _, err) = try await runTandem(["serve", "--data", file + "/data"] + ephemeralListeners)
         #expect(status == 1)
         #expect(err.contains("data directory") && err.contains("--data"), "stderr was: \(err)")
-        let (status2, _, err2) = try await runTandem(["serve", "--data", file, "--http", "127.0.0.1:0"])
+        let (status2, _, err2) = try await runTandem(["serve", "--data", file] + ephemeralListeners)
         #expect(status2 == 1)
         #expect(err2.contains("not a directory"), "stderr was: \(err2)")
     }
