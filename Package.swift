@@ -139,7 +139,8 @@ let package = Package(
         .testTarget(name: "MediaControlTests", dependencies: ["MediaControl", "TandemBase"]),
         // SRTPTests also imports CSRTP: libsrtp2 is the byte-for-byte oracle for Tandem's SRTP.
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "CSRTP", "TandemBase", "RTP"]),
-        .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "TandemBase"]),
+        // MediaEngineTests also imports SRTP (endpoint-side SRTP contexts) and CBatchIO (fake endpoints' sockets).
+        .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "TandemBase", "RTP", "SRTP", "CBatchIO"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PBX"]),
         .testTarget(name: "ServerTests", dependencies: ["TandemBase"]),
     ]

@@ -1,0 +1,197 @@
+import CBatchIO
+import RTP
+import SRTP
+import TandemBase
+
+/// The packet path: recvmmsg → source check → demux → SRTP unprotect → statistics → forward
+/// (SRTP protect) → sendmmsg. Worker thread only; no allocation, lock, string or closure per packet.
+extension MediaWorker {
+    /// Reads what a readable socket holds, a few batches at most so other sockets get their turn.
+    func readSocket(slot: Int, isRTCPSocket: Bool) {
+        guard slot >= 0, slot < legCapacity, legs[slot].isActive else { return }
+        let fd = isRTCPSocket ? legs[slot].rtcpFD : legs[slot].rtpFD
+        for _ in 0..<4 {
+            let n = tdm_recv_batch(fd, recvBatch)
+            guard n > 0 else { return }
+            let now = tdm_monotonic_ns()
+            for i in 0..<UInt32(n) {
+                handleDatagram(slot: slot, isRTCPSocket: isRTCPSocket, index: i, now: now)
+            }
+            flushSends()
+            if UInt32(n) < Self.batchCapacity { return }
+        }
+    }
+
+    @inline(__always)
+    private func handleDatagram(slot: Int, isRTCPSocket: Bool, index i: UInt32, now: UInt64) {
+        guard let data = tdm_batch_buffer(recvBatch, i), let source = tdm_batch_peer(recvBatch, i) else { return }
+        var length = Int(tdm_batch_length(recvBatch, i))
+        let leg = legs + slot
+        leg.pointee.packetsIn &+= 1
+        leg.pointee.bytesIn &+= UInt64(length)
+
+        // Source check (symmetric RTP latching); a new latch is committed only once the datagram
+        // proved to be RTP/RTCP that authenticates, so garbage cannot steal the stream.
+        let verdict: SourceVerdict
+        if isRTCPSocket {
+            verdict = leg.pointee.rtcpPeer.check(source, strict: leg.pointee.isStrictSource, threshold: relatchThreshold)
+        } else {
+            verdict = leg.pointee.rtpPeer.check(source, strict: leg.pointee.isStrictSource, threshold: relatchThreshold)
+        }
+        if case .drop = verdict {
+            leg.pointee.drops.sourceMismatch &+= 1
+            return
+        }
+
+        // RFC 5761 §4 / RFC 7983: RTP and RTCP are told apart by the second byte.
+        let buffer = UnsafeMutableRawBufferPointer(start: data, count: Int(Self.bufferSize))
+        let kind = DatagramKind(classifying: UnsafeRawBufferPointer(start: data, count: length))
+        let isRTCP: Bool
+        switch kind {
+        case .rtp where !isRTCPSocket && length >= RTPPacket.fixedHeaderSize: isRTCP = false
+        case .rtcp where length >= 8: isRTCP = true
+        default:
+            leg.pointee.drops.malformed &+= 1
+            return
+        }
+        if isRTCP { leg.pointee.rtcpPacketsIn &+= 1 }
+
+        if let srtp = leg.pointee.inboundSRTP {
+            do {
+                length = isRTCP ? try srtp.unprotectRTCP(buffer, length: length) : try srtp.unprotect(buffer, length: length)
+            } catch {
+                count(error, on: leg)
+                return
+            }
+        }
+
+        if case .acceptAndLatch = verdict {
+            if isRTCPSocket { leg.pointee.rtcpPeer.latch(source) } else { leg.pointee.rtpPeer.latch(source) }
+        }
+
+        if !isRTCP {
+            let packet: RTPPacket
+            do {
+                packet = try RTPPacket(parsing: UnsafeRawBufferPointer(start: data, count: length))
+            } catch {
+                leg.pointee.drops.malformed &+= 1
+                return
+            }
+            noteRTP(packet, slot: slot, now: now)
+        }
+
+        guard leg.pointee.direction.acceptsFromEndpoint else {
+            leg.pointee.drops.direction &+= 1
+            return
+        }
+        forward(from: leg, data: data, length: length, isRTCP: isRTCP)
+    }
+
+    /// Receive statistics, stream start and SSRC change for an accepted RTP packet.
+    @inline(__always)
+    private func noteRTP(_ packet: RTPPacket, slot: Int, now: UInt64) {
+        let leg = legs + slot
+        leg.pointee.lastRTPTick = tick
+        leg.pointee.isTimedOut = false
+        let ssrc = packet.ssrc.rawValue
+        if !leg.pointee.hasSSRC {
+            leg.pointee.hasSSRC = true
+            leg.pointee.ssrc = ssrc
+            emit(slot: Int32(slot), .streamStarted(SSRC(ssrc)))
+        } else if leg.pointee.ssrc != ssrc {
+            emit(slot: Int32(slot), .ssrcChanged(from: SSRC(leg.pointee.ssrc), to: SSRC(ssrc)))
+            leg.pointee.ssrc = ssrc
+            leg.pointee.receiveStatistics = ReceiveStatistics()
+        }
+        // RFC 3550 A.8: arrival time in the stream's RTP clock units (µs first, to stay in 64 bits).
+        let arrival = RTPTimestamp(UInt32(truncatingIfNeeded: (now / 1000) &* leg.pointee.clockRate / 1_000_000))
+        _ = leg.pointee.receiveStatistics.record(
+            sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, arrival: arrival)
+    }
+
+    /// Copies the datagram into the send batch for the linked leg's socket and peer, protecting it
+    /// with the outbound SRTP context when the linked leg has one.
+    @inline(__always)
+    private func forward(from leg: UnsafeMutablePointer<LegState>, data: UnsafeMutablePointer<UInt8>, length: Int, isRTCP: Bool) {
+        let target = Int(leg.pointee.linked)
+        guard target >= 0, target < legCapacity, legs[target].isActive else {
+            leg.pointee.drops.noDestination &+= 1
+            return
+        }
+        let out = legs + target
+        guard out.pointee.direction.sendsToEndpoint else {
+            out.pointee.drops.direction &+= 1
+            return
+        }
+        let fd: Int32
+        let peer: tdm_addr?
+        if isRTCP && !out.pointee.isRTCPMux {
+            fd = out.pointee.rtcpFD
+            peer = out.pointee.rtcpDestination
+        } else {
+            fd = out.pointee.rtpFD
+            peer = out.pointee.rtpDestination
+        }
+        guard let peer else {
+            out.pointee.drops.noDestination &+= 1
+            return
+        }
+        if sendCount == Self.batchCapacity { flushSends() }
+        let j = sendCount
+        guard let slotBuffer = tdm_batch_buffer(sendBatch, j) else { return }
+        slotBuffer.update(from: data, count: length)
+        var outLength = length
+        if let srtp = out.pointee.outboundSRTP {
+            let buffer = UnsafeMutableRawBufferPointer(start: slotBuffer, count: Int(Self.bufferSize))
+            do {
+                outLength = isRTCP ? try srtp.protectRTCP(buffer, length: length) : try srtp.protect(buffer, length: length)
+            } catch {
+                count(error, on: out)
+                return
+            }
+        }
+        tdm_batch_set_length(sendBatch, j, UInt32(outLength))
+        tdm_batch_peer(sendBatch, j).pointee = peer
+        sendFDs[Int(j)] = fd
+        sendLegs[Int(j)] = Int32(target)
+        sendCount = j + 1
+    }
+
+    @inline(__always)
+    private func count(_ error: SRTPError, on leg: UnsafeMutablePointer<LegState>) {
+        switch error {
+        case .authenticationFailed: leg.pointee.drops.srtpAuthentication &+= 1
+        case .replayed, .tooOld: leg.pointee.drops.srtpReplay &+= 1
+        case .tooShort, .malformed: leg.pointee.drops.malformed &+= 1
+        default: leg.pointee.drops.srtpOther &+= 1
+        }
+    }
+
+    /// sendmmsg each run of queued datagrams that share a socket; what the kernel refuses is counted.
+    func flushSends() {
+        var first: UInt32 = 0
+        while first < sendCount {
+            let fd = sendFDs[Int(first)]
+            var end = first + 1
+            while end < sendCount && sendFDs[Int(end)] == fd { end += 1 }
+            var next = first
+            while next < end {
+                let sent = tdm_send_batch(fd, sendBatch, next, end - next)
+                if sent > 0 {
+                    for k in next..<next + UInt32(sent) {
+                        let leg = legs + Int(sendLegs[Int(k)])
+                        leg.pointee.packetsOut &+= 1
+                        leg.pointee.bytesOut &+= UInt64(tdm_batch_length(sendBatch, k))
+                    }
+                    next += UInt32(sent)
+                } else {
+                    // The first remaining datagram failed (EAGAIN, unreachable, …): drop it, go on.
+                    legs[Int(sendLegs[Int(next)])].drops.sendFailed &+= 1
+                    next += 1
+                }
+            }
+            first = end
+        }
+        sendCount = 0
+    }
+}
