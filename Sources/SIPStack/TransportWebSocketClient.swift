@@ -59,7 +59,9 @@ enum SIPWebSocketPipeline {
                 }
             })
         let ops = channel.pipeline.syncOperations
-        try ops.addHTTPClientHandlers(withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+        // Frames a server sends right behind its 101 arrive in the same read as it; keep them.
+        try ops.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
+                                      withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
         try ops.addHandler(SIPWebSocketClientRequestHandler(host: host, path: path, promise: upgraded), name: requestName)
     }
 }

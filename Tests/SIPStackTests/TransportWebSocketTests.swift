@@ -44,7 +44,7 @@ final class WebSocketTestInbox<Value: Sendable>: Sendable {
 /// A WebSocket client written with NIO's HTTP client upgrade, independent of the transport layer's own client:
 /// offers the given subprotocol, then sends and collects raw frames (masked, as RFC 6455 §5.3 requires).
 final class TestWebSocketClient: Sendable {
-    struct Refused: Error { let status: HTTPResponseStatus }
+    struct Refused: Error, Equatable { let status: HTTPResponseStatus }
 
     let channel: any Channel
     let frames: WebSocketTestInbox<WebSocketFrame>
@@ -67,14 +67,15 @@ final class TestWebSocketClient: Sendable {
                     let ops = channel.pipeline.syncOperations
                     if let tls { try ops.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
                     let upgrader = NIOWebSocketClientUpgrader(upgradePipelineHandler: { channel, response in
-                        channel.eventLoop.makeCompletedFuture {
+                        // The requester sits before the frame handlers: take it out before frames flow.
+                        channel.pipeline.removeHandler(name: "requester").flatMapThrowing {
                             #expect(response.headers["Sec-WebSocket-Protocol"] == ["sip"])
                             try channel.pipeline.syncOperations.addHandler(FrameCollector(frames: frames))
                             upgraded.succeed()
                         }
                     })
                     try ops.addHTTPClientHandlers(withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
-                    try ops.addHandler(UpgradeRequester(subprotocol: subprotocol, promise: upgraded))
+                    try ops.addHandler(UpgradeRequester(subprotocol: subprotocol, promise: upgraded), name: "requester")
                 }
             }
             .connect(to: address).get()
