@@ -45,6 +45,10 @@ public final class SIPTransportLayer: @unchecked Sendable {
     private var udpChannels: [any Channel] = []
     private var listeners: [any Channel] = []
     private var nextConnectionNumber: UInt64 = 1
+    // Writes to WS/WSS connections still upgrading, and outgoing connections still being set up (so that
+    // concurrent sends to one destination share one connection).
+    private var webSocketWrites = SIPWebSocketWriteQueues()
+    private var connecting: [SIPConnectionTable<any Channel>.FlowKey: EventLoopFuture<SIPTransportConnectionID>] = [:]
 
     /// A transport layer on `eventLoop`. Throws when a TLS configuration cannot be turned into a context.
     public init(eventLoop: any EventLoop, configuration: Configuration = Configuration(),
@@ -137,26 +141,23 @@ public final class SIPTransportLayer: @unchecked Sendable {
         ])
     }
 
+    private func webSocketSettings(kind: SIPTransportKind, id: SIPTransportConnectionID) -> SIPWebSocketPipeline.Settings {
+        SIPWebSocketPipeline.Settings(kind: kind, id: id, counters: counters, maximumMessageSize: configuration.maximumMessageSize,
+                                      idleTimeout: configuration.idleTimeout, deliver: onMessage)
+    }
+
     private func addWebSocketUpgrade(_ channel: any Channel, kind: SIPTransportKind, id: SIPTransportConnectionID) throws {
-        let counters = self.counters
-        let deliver = onMessage
-        let maximum = configuration.maximumMessageSize
-        let idle = configuration.idleTimeout
+        let settings = webSocketSettings(kind: kind, id: id)
         let refusalName = "sip-ws-refusal"
         let upgrader = NIOWebSocketServerUpgrader(
-            maxFrameSize: maximum,
+            maxFrameSize: settings.maximumMessageSize,
             shouldUpgrade: { channel, head in
                 channel.eventLoop.makeSucceededFuture(SIPWebSocketHandshake.responseHeaders(for: head))
             },
             upgradePipelineHandler: { channel, _ in
                 channel.pipeline.removeHandler(name: refusalName).flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
-                                                    maxAccumulatedFrameSize: maximum),
-                        IdleStateHandler(allTimeout: idle),
-                        SIPWebSocketHandler(kind: kind, connectionID: id, counters: counters, maximumMessageSize: maximum),
-                        SIPDeliveryHandler(deliver: deliver),
-                    ])
+                    try SIPWebSocketPipeline.addFrameHandlers(channel, settings, isClient: false)
+                    self.webSocketUpgraded(id, channel: channel)
                 }
             })
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(
@@ -169,8 +170,23 @@ public final class SIPTransportLayer: @unchecked Sendable {
         let id = SIPTransportConnectionID(rawValue: nextConnectionNumber)
         nextConnectionNumber += 1
         table.insert(channel, id: id, kind: kind, remote: remote)
-        channel.closeFuture.whenComplete { _ in self.table.remove(id) }
+        if kind == .ws || kind == .wss { webSocketWrites.begin(id) }
+        channel.closeFuture.whenComplete { _ in self.connectionClosed(id) }
         return id
+    }
+
+    /// Forgets a closed connection and fails writes still waiting for its WebSocket upgrade. On the loop.
+    private func connectionClosed(_ id: SIPTransportConnectionID) {
+        table.remove(id)
+        for (_, promise) in webSocketWrites.finish(id) { promise.fail(SIPTransportError.connectionClosed(id)) }
+    }
+
+    /// Writes what was sent to `id` while it was upgrading, in order. On the loop.
+    private func webSocketUpgraded(_ id: SIPTransportConnectionID, channel: any Channel) {
+        let held = webSocketWrites.finish(id)
+        guard !held.isEmpty else { return }
+        for (message, promise) in held { channel.write(message, promise: promise) }
+        channel.flush()
     }
 
     // MARK: Sending
@@ -202,7 +218,11 @@ public final class SIPTransportLayer: @unchecked Sendable {
             guard let channel = self.table.connection(id) else {
                 return self.eventLoop.makeFailedFuture(SIPTransportError.connectionClosed(id))
             }
-            return channel.writeAndFlush(message)
+            // Before a WebSocket upgrade completes the pipeline still speaks HTTP: hold the message until then.
+            let promise = self.eventLoop.makePromise(of: Void.self)
+            if self.webSocketWrites.enqueue(message, promise: promise, for: id) { return promise.futureResult }
+            channel.writeAndFlush(message, promise: promise)
+            return promise.futureResult
         }
     }
 
@@ -221,56 +241,76 @@ public final class SIPTransportLayer: @unchecked Sendable {
         }
     }
 
-    /// The open connection to `destination`, or a new one (TCP, TLS). WS and WSS connections are only
-    /// accepted, never opened.
+    /// The open connection to `destination`, or a new one (TCP, TLS, WS, WSS). A WS/WSS connection is ready
+    /// once the RFC 7118 upgrade (GET / offering the "sip" subprotocol) completes; until then concurrent
+    /// callers share the pending connection. Fails with `SIPWebSocketUpgradeError` when the upgrade is refused.
     public func connect(to destination: SIPTransportDestination) -> EventLoopFuture<SIPTransportConnectionID> {
         eventLoop.flatSubmit {
             if let existing = self.table.connection(kind: destination.kind, remote: destination.address) {
                 return self.eventLoop.makeSucceededFuture(existing.id)
             }
-            switch destination.kind {
-            case .tcp, .tls:
-                break
-            case .udp, .ws, .wss:
+            let key = SIPConnectionTable<any Channel>.FlowKey(kind: destination.kind, remote: destination.address)
+            if let pending = self.connecting[key] { return pending }
+            guard destination.kind != .udp else {
                 return self.eventLoop.makeFailedFuture(SIPTransportError.cannotConnect(destination.kind))
             }
-            if destination.kind == .tls, self.clientSSLContext == nil {
-                return self.eventLoop.makeFailedFuture(SIPTransportError.tlsNotConfigured)
-            }
-            let id = SIPTransportConnectionID(rawValue: self.nextConnectionNumber)
-            self.nextConnectionNumber += 1
-            let kind = destination.kind
-            // Completed by the watcher after the TLS handler, so handshake failures (a peer offering only
-            // TLS 1.1, an untrusted certificate) reach the caller instead of surfacing on the first write.
-            let handshake = self.eventLoop.makePromise(of: Void.self)
-            return ClientBootstrap(group: self.eventLoop)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let ops = channel.pipeline.syncOperations
-                        if kind == .tls, let context = self.clientSSLContext {
-                            try ops.addHandler(NIOSSLClientHandler(context: context, serverHostname: destination.serverName))
-                            try ops.addHandler(TLSHandshakeWatcher(promise: handshake))
-                        } else {
-                            handshake.succeed()
-                        }
+            let opened = self.open(destination)
+            self.connecting[key] = opened
+            opened.whenComplete { _ in self.connecting[key] = nil }
+            return opened
+        }
+    }
+
+    /// Opens a new stream connection to `destination`. On the loop.
+    private func open(_ destination: SIPTransportDestination) -> EventLoopFuture<SIPTransportConnectionID> {
+        if destination.kind.isSecure, self.clientSSLContext == nil {
+            return self.eventLoop.makeFailedFuture(SIPTransportError.tlsNotConfigured)
+        }
+        let id = SIPTransportConnectionID(rawValue: self.nextConnectionNumber)
+        self.nextConnectionNumber += 1
+        let kind = destination.kind
+        // Completed by the watcher after the TLS handler (or, for WS/WSS, when the upgrade completes), so
+        // handshake failures (a peer offering only TLS 1.1, an untrusted certificate, a refused upgrade)
+        // reach the caller instead of surfacing on the first write.
+        let handshake = self.eventLoop.makePromise(of: Void.self)
+        let isWebSocket = kind == .ws || kind == .wss
+        return ClientBootstrap(group: self.eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let ops = channel.pipeline.syncOperations
+                    if kind.isSecure, let context = self.clientSSLContext {
+                        try ops.addHandler(NIOSSLClientHandler(context: context, serverHostname: destination.serverName))
+                        if !isWebSocket { try ops.addHandler(TLSHandshakeWatcher(promise: handshake)) }
+                    } else if !isWebSocket {
+                        handshake.succeed()
+                    }
+                    if isWebSocket {
+                        let host = destination.serverName ?? SIPWebSocketPipeline.hostHeader(destination.address)
+                        try SIPWebSocketPipeline.addClientHandlers(channel, self.webSocketSettings(kind: kind, id: id),
+                                                                   host: host, upgraded: handshake)
+                    } else {
                         try self.addStreamHandlers(ops, kind: kind, id: id)
                     }
                 }
-                .connect(to: destination.address)
-                .flatMapError { error in
-                    handshake.fail(error)
+            }
+            .connect(to: destination.address)
+            .flatMapError { error in
+                handshake.fail(error)
+                return self.eventLoop.makeFailedFuture(error)
+            }
+            .flatMap { channel in
+                self.table.insert(channel, id: id, kind: kind, remote: destination.address)
+                if isWebSocket {
+                    self.webSocketWrites.begin(id)
+                    handshake.futureResult.whenSuccess { self.webSocketUpgraded(id, channel: channel) }
+                }
+                channel.closeFuture.whenComplete { _ in self.connectionClosed(id) }
+                return handshake.futureResult.flatMapError { error in
+                    channel.close(promise: nil)
                     return self.eventLoop.makeFailedFuture(error)
-                }
-                .flatMap { channel in
-                    self.table.insert(channel, id: id, kind: kind, remote: destination.address)
-                    channel.closeFuture.whenComplete { _ in self.table.remove(id) }
-                    return handshake.futureResult.flatMapError { error in
-                        channel.close(promise: nil)
-                        return self.eventLoop.makeFailedFuture(error)
-                    }.map { id }
-                }
-        }
+                }.map { id }
+            }
     }
 
     // MARK: Inspection and shutdown

@@ -5,8 +5,9 @@ import SIPCore
 
 /// SIP over WebSocket (RFC 7118): each text or binary frame carries exactly one SIP message (§5.1), so frames
 /// are parsed whole; outbound `ByteBuffer`s become text frames. Answers pings and close frames. Install after
-/// the upgrade (and a `NIOWebSocketFrameAggregator`, so fragmented messages arrive as one frame). Runs on its
-/// channel's event loop; one per connection.
+/// the upgrade (and a `NIOWebSocketFrameAggregator`, so fragmented messages arrive as one frame). On the client
+/// side of a connection every frame sent is masked (RFC 6455 §5.3). Runs on its channel's event loop; one per
+/// connection.
 public final class SIPWebSocketHandler: ChannelDuplexHandler {
     public typealias InboundIn = WebSocketFrame
     public typealias InboundOut = SIPInboundMessage
@@ -17,16 +18,22 @@ public final class SIPWebSocketHandler: ChannelDuplexHandler {
     private let connectionID: SIPTransportConnectionID
     private let counters: SIPTransportCounters
     private let maximumMessageSize: Int
+    private let isClient: Bool
     private var sentClose = false
 
-    /// A handler for one WS or WSS connection, limiting messages to `maximumMessageSize` bytes.
+    /// A handler for one WS or WSS connection, limiting messages to `maximumMessageSize` bytes; `isClient` when
+    /// this side opened the connection (its frames are then masked).
     public init(kind: SIPTransportKind, connectionID: SIPTransportConnectionID, counters: SIPTransportCounters,
-                maximumMessageSize: Int = 65_535) {
+                maximumMessageSize: Int = 65_535, isClient: Bool = false) {
         self.kind = kind
         self.connectionID = connectionID
         self.counters = counters
         self.maximumMessageSize = maximumMessageSize
+        self.isClient = isClient
     }
+
+    /// RFC 6455 §5.3: a client masks every frame with a fresh unpredictable key; a server never masks.
+    private var maskKey: WebSocketMaskingKey? { isClient ? .random() : nil }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
@@ -52,7 +59,7 @@ public final class SIPWebSocketHandler: ChannelDuplexHandler {
             context.fireChannelRead(wrapInboundOut(SIPInboundMessage(message: parsed, source: source)))
         case .ping:
             counters.increment(kind, \.keepAlives)
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: maskKey, data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .connectionClose:
             close(context: context, code: .normalClosure)
@@ -64,7 +71,21 @@ public final class SIPWebSocketHandler: ChannelDuplexHandler {
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let bytes = unwrapOutboundIn(data)
         // RFC 7118 §5.1 allows text or binary frames; SIP is UTF-8 text, and browsers' SIP stacks expect text.
-        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: bytes)), promise: promise)
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: maskKey, data: bytes)), promise: promise)
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A frame over the decoder's limit, or fragments adding up past the aggregator's, is an oversize
+        // message: count it like one that arrived whole. NIO's protocol error handler has already sent 1009
+        // for the former; the latter is closed here.
+        if let error = error as? NIOWebSocketError, error == .invalidFrameLength {
+            counters.increment(kind, \.oversize)
+            sentClose = true
+        } else if let error = error as? NIOWebSocketFrameAggregator.Error {
+            counters.increment(kind, error == .accumulatedFrameSizeIsTooLarge || error == .tooManyFragments ? \.oversize : \.garbage)
+            close(context: context, code: error == .accumulatedFrameSizeIsTooLarge ? .messageTooLarge : .protocolError)
+        }
+        context.fireErrorCaught(error)
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -81,7 +102,7 @@ public final class SIPWebSocketHandler: ChannelDuplexHandler {
         sentClose = true
         var payload = context.channel.allocator.buffer(capacity: 2)
         payload.write(webSocketErrorCode: code)
-        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)
+        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: maskKey, data: payload)
         context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: nil) }
     }
 }
