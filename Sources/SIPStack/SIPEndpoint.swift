@@ -44,6 +44,7 @@ public final class SIPEndpoint: @unchecked Sendable {
     private var armedDeadline: Instant?
     /// Answers OPTIONS statelessly with 200 (no transaction), as a keep-alive responder does.
     private let answersOptionsStatelessly: Bool
+    private var stateless = StatelessResponder(tagPrefix: String(SecureRandom.identifier().prefix(10)))
 
     /// An endpoint on `eventLoop`. Call `start` to create the transports.
     public init(eventLoop: any EventLoop, layer: TransactionLayer = TransactionLayer(), clock: any TimeSource = MonotonicClock(),
@@ -59,7 +60,12 @@ public final class SIPEndpoint: @unchecked Sendable {
         self.delegate = delegate
         transports = try SIPTransportLayer(eventLoop: eventLoop, configuration: configuration) { [weak self] inbound in
             guard let self else { return }
-            self.eventLoop.execute { self.receive(inbound) }
+            // The transports run on this loop, so messages normally arrive here already; no extra hop.
+            if self.eventLoop.inEventLoop {
+                self.receive(inbound)
+            } else {
+                self.eventLoop.execute { self.receive(inbound) }
+            }
         }
     }
 
@@ -111,16 +117,16 @@ public final class SIPEndpoint: @unchecked Sendable {
     // MARK: Receiving
 
     private func receive(_ inbound: SIPInboundMessage) {
-        let now = clock.now()
         var message = inbound.message
         if message.isRequest {
-            // RFC 3261 §18.2.1 / RFC 3581: record where the request really came from.
-            message = (try? SIPTransportRouting.stampingReceived(message, source: inbound.source)) ?? message
-            if answersOptionsStatelessly, message.method == .options, let top = try? message.vias.first {
-                sendStatelessResponse(to: message, statusCode: 200, via: top, source: inbound.source)
+            if answersOptionsStatelessly, message.method == .options {
+                sendStatelessResponse(to: message, statusCode: 200, source: inbound.source)
                 return
             }
+            // RFC 3261 §18.2.1 / RFC 3581: record where the request really came from.
+            message = (try? SIPTransportRouting.stampingReceived(message, source: inbound.source)) ?? message
         }
+        let now = clock.now()
         switch layer.receive(message, isReliable: inbound.source.kind.isStream, now: now) {
         case .handled(let key, let actions):
             perform(actions, for: key)
@@ -156,12 +162,27 @@ public final class SIPEndpoint: @unchecked Sendable {
         rearmTimer()
     }
 
-    private func sendStatelessResponse(to request: SIPMessage, statusCode: Int, via: Via, source: SIPTransportSource) {
-        guard let response = try? SIPMessageBuilder.response(to: request, statusCode: statusCode,
-                                                              toTag: TransactionLayer.makeTag()).bytes() else { return }
-        // (Control plane: a stateless 200 still gets a fresh To tag, RFC 3261 §8.2.6.2.)
+    /// Answers without a transaction (RFC 3261 §8.2.7). Over UDP with rport, or when Via names the source
+    /// itself, the response goes straight back to the packet's source; otherwise by §18.2.2.
+    private func sendStatelessResponse(to request: SIPMessage, statusCode: Int, source: SIPTransportSource) {
+        guard let topVia = request.values(.via).first, let via = try? Via(parsing: topVia[...]) else {
+            invalidMessages += 1
+            return
+        }
+        var buffer = ByteBufferAllocator().buffer(capacity: 512)
+        guard stateless.write(statusCode: statusCode, reasonPhrase: SIPMessageBuilder.reasonPhrase(for: statusCode),
+                              to: request, source: source, into: &buffer) else {
+            invalidMessages += 1
+            return
+        }
         statelessResponses += 1
-        _ = transports.send(ByteBuffer(bytes: response), route: SIPTransportRouting.responseRoute(topVia: via, source: source))
+        let viaNamesSource = SIPTransportRouting.sameHost(via.host, source.remote.ipAddress ?? "")
+            && via.port.map { Int($0) } == source.remote.port
+        if source.kind == .udp, via.maddr == nil, via.rport != Via.RPort.absent || viaNamesSource {
+            _ = transports.send(buffer, to: SIPTransportDestination(kind: .udp, address: source.remote))
+        } else {
+            _ = transports.send(buffer, route: SIPTransportRouting.responseRoute(topVia: via, source: source))
+        }
     }
 
     // MARK: Actions and timers
