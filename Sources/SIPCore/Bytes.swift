@@ -20,6 +20,10 @@ enum Byte {
     static let slash: UInt8 = 0x2f
     static let lbracket: UInt8 = 0x5b
     static let rbracket: UInt8 = 0x5d
+    /// 0-9, a-f, A-F.
+    @inline(__always) static func isHexDigit(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
+    }
 
     @inline(__always) static func isWhitespace(_ b: UInt8) -> Bool { b == sp || b == tab }
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
@@ -74,16 +78,18 @@ extension StringProtocol {
     }
 
     /// The string without leading and trailing SP/HTAB/CR/LF.
+    @inline(__always) static func isLWSByte(_ c: UInt8) -> Bool { c == Byte.sp || c == Byte.tab || c == Byte.cr || c == Byte.lf }
+
     var trimmingLWS: Substring {
+        // UTF-8 scan: whitespace is ASCII, and stepping Characters would cost grapheme breaking.
         let s = Substring(self)
-        var start = s.startIndex
-        var end = s.endIndex
-        while start < end, let c = s[start].asciiValue, c == Byte.sp || c == Byte.tab || c == Byte.cr || c == Byte.lf {
-            start = s.index(after: start)
-        }
+        let u = s.utf8
+        var start = u.startIndex
+        var end = u.endIndex
+        while start < end, Self.isLWSByte(u[start]) { start = u.index(after: start) }
         while end > start {
-            let before = s.index(before: end)
-            guard let c = s[before].asciiValue, c == Byte.sp || c == Byte.tab || c == Byte.cr || c == Byte.lf else { break }
+            let before = u.index(before: end)
+            guard Self.isLWSByte(u[before]) else { break }
             end = before
         }
         return s[start..<end]

@@ -158,25 +158,24 @@ public struct SIPParameters: Hashable, Sendable {
         var result = SIPParameters()
         var rest = text.trimmingLWS
         while !rest.isEmpty {
-            guard rest.first == ";" else { throw .invalidHeaderValue(headerName) }
+            guard rest.utf8.first == UInt8(ascii: ";") else { throw .invalidHeaderValue(headerName) }
             rest = rest.dropFirst().trimmingLWS
             // Name: token characters.
-            let nameEnd = rest.firstIndex { c in !(c.asciiValue.map(Byte.isToken) ?? false) } ?? rest.endIndex
+            let nameEnd = rest.utf8.firstIndex { !Byte.isToken($0) } ?? rest.endIndex
             let name = rest[rest.startIndex..<nameEnd]
             guard !name.isEmpty else { throw .invalidHeaderValue(headerName) }
             rest = rest[nameEnd...].trimmingLWS
             var value: String?
-            if rest.first == "=" {
+            if rest.utf8.first == UInt8(ascii: "=") {
                 rest = rest.dropFirst().trimmingLWS
-                if rest.first == "\"" {
+                if rest.utf8.first == Byte.quote {
                     guard let end = quotedStringEnd(rest) else { throw .invalidHeaderValue(headerName) }
                     value = String(rest[rest.startIndex..<end])
                     rest = rest[end...].trimmingLWS
                 } else {
                     // token / host (IPv6 reference in brackets is allowed, e.g. received=[::1]).
-                    let valueEnd = rest.firstIndex { c in
-                        guard let b = c.asciiValue else { return true }
-                        return !(Byte.isToken(b) || b == Byte.colon || b == Byte.lbracket || b == Byte.rbracket)
+                    let valueEnd = rest.utf8.firstIndex { b in
+                        !(Byte.isToken(b) || b == Byte.colon || b == Byte.lbracket || b == Byte.rbracket)
                     } ?? rest.endIndex
                     let v = rest[rest.startIndex..<valueEnd]
                     guard !v.isEmpty else { throw .invalidHeaderValue(headerName) }

@@ -59,7 +59,7 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses a URI from a substring (no surrounding `<>` or whitespace).
     public init(parsing text: Substring) throws(SIPParseError) {
-        guard let colon = text.firstIndex(of: ":") else { throw .invalidURI }
+        guard let colon = text.utf8.firstIndex(of: Byte.colon) else { throw .invalidURI }
         guard let scheme = Scheme(rawValue: text[text.startIndex..<colon].lowercased()) else { throw .invalidURI }
         self.scheme = scheme
         let rest = text[text.index(after: colon)...]
@@ -71,7 +71,7 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         port = nil
         headers = []
         if scheme == .tel {
-            let numberEnd = rest.firstIndex(of: ";") ?? rest.endIndex
+            let numberEnd = rest.utf8.firstIndex(of: UInt8(ascii: ";")) ?? rest.endIndex
             let number = rest[rest.startIndex..<numberEnd]
             guard !number.isEmpty, !number.contains("?"), !number.contains("@") else { throw .invalidURI }
             user = percentDecoded(number)
@@ -80,11 +80,11 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
             return
         }
         var hostPart = rest
-        if let at = rest.firstIndex(of: "@") {
+        if let at = rest.utf8.firstIndex(of: UInt8(ascii: "@")) {
             let userinfo = rest[rest.startIndex..<at]
             hostPart = rest[rest.index(after: at)...]
             let userText: Substring
-            if let pc = userinfo.firstIndex(of: ":") {
+            if let pc = userinfo.utf8.firstIndex(of: Byte.colon) {
                 userText = userinfo[userinfo.startIndex..<pc]
                 let pw = userinfo[userinfo.index(after: pc)...]
                 guard Self.validate(pw, allowed: Self.isPasswordByte) else { throw .invalidURI }
@@ -95,21 +95,21 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
             guard !userText.isEmpty, Self.validate(userText, allowed: Self.isUserByte) else { throw .invalidURI }
             user = percentDecoded(userText)
         }
-        let hostEnd = hostPart.firstIndex { $0 == ";" || $0 == "?" } ?? hostPart.endIndex
+        let hostEnd = hostPart.utf8.firstIndex { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "?") } ?? hostPart.endIndex
         let hostport = hostPart[hostPart.startIndex..<hostEnd]
         var portText: Substring?
-        if hostport.first == "[" {
-            guard let close = hostport.firstIndex(of: "]") else { throw .invalidURI }
+        if hostport.utf8.first == Byte.lbracket {
+            guard let close = hostport.utf8.firstIndex(of: Byte.rbracket) else { throw .invalidURI }
             let v6 = hostport[hostport.index(after: hostport.startIndex)..<close]
-            guard !v6.isEmpty, v6.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { throw .invalidURI }
+            guard !v6.isEmpty, v6.utf8.allSatisfy({ Byte.isHexDigit($0) || $0 == Byte.colon || $0 == UInt8(ascii: ".") }) else { throw .invalidURI }
             host = String(v6)
             let after = hostport[hostport.index(after: close)...]
             if !after.isEmpty {
-                guard after.first == ":" else { throw .invalidURI }
+                guard after.utf8.first == Byte.colon else { throw .invalidURI }
                 portText = after.dropFirst()
             }
         } else {
-            if let pc = hostport.firstIndex(of: ":") {
+            if let pc = hostport.utf8.firstIndex(of: Byte.colon) {
                 host = String(hostport[hostport.startIndex..<pc])
                 portText = hostport[hostport.index(after: pc)...]
             } else {
@@ -123,7 +123,7 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
             port = UInt16(p)
         }
         var paramsAndHeaders = hostPart[hostEnd...]
-        if let q = paramsAndHeaders.firstIndex(of: "?") {
+        if let q = paramsAndHeaders.utf8.firstIndex(of: UInt8(ascii: "?")) {
             let headerText = paramsAndHeaders[paramsAndHeaders.index(after: q)...]
             paramsAndHeaders = paramsAndHeaders[paramsAndHeaders.startIndex..<q]
             for item in headerText.split(separator: "&", omittingEmptySubsequences: false) {

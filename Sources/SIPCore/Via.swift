@@ -71,23 +71,23 @@ public struct Via: Hashable, Sendable, CustomStringConvertible {
         let err = SIPParseError.invalidHeaderValue("Via")
         var rest = text.trimmingLWS
         func token(_ s: inout Substring) -> Substring {
-            let end = s.firstIndex { !($0.asciiValue.map(Byte.isToken) ?? false) } ?? s.endIndex
+            let end = s.utf8.firstIndex { !Byte.isToken($0) } ?? s.endIndex
             let t = s[s.startIndex..<end]
             s = s[end...]
             return t
         }
         let name = token(&rest)
         rest = rest.trimmingLWS
-        guard !name.isEmpty, rest.first == "/" else { throw err }
+        guard !name.isEmpty, rest.utf8.first == UInt8(ascii: "/") else { throw err }
         rest = rest.dropFirst().trimmingLWS
         let version = token(&rest)
         rest = rest.trimmingLWS
-        guard !version.isEmpty, rest.first == "/" else { throw err }
+        guard !version.isEmpty, rest.utf8.first == UInt8(ascii: "/") else { throw err }
         rest = rest.dropFirst().trimmingLWS
         let transport = token(&rest)
-        guard !transport.isEmpty, let ws = rest.first, ws == " " || ws == "\t" else { throw err }
+        guard !transport.isEmpty, let ws = rest.utf8.first, ws == Byte.sp || ws == Byte.tab else { throw err }
         rest = rest.trimmingLWS
-        let sentByEnd = rest.firstIndex { $0 == ";" || $0 == " " || $0 == "\t" } ?? rest.endIndex
+        let sentByEnd = rest.utf8.firstIndex { $0 == UInt8(ascii: ";") || $0 == Byte.sp || $0 == Byte.tab } ?? rest.endIndex
         let sentBy = rest[rest.startIndex..<sentByEnd]
         // Reuse the URI host:port grammar for sent-by.
         let hp: SIPURI

@@ -171,7 +171,7 @@ public final class SIPEndpoint: @unchecked Sendable {
         }
         var buffer = ByteBufferAllocator().buffer(capacity: 512)
         guard stateless.write(statusCode: statusCode, reasonPhrase: SIPMessageBuilder.reasonPhrase(for: statusCode),
-                              to: request, source: source, into: &buffer) else {
+                              to: request, source: source, topVia: via, into: &buffer) else {
             invalidMessages += 1
             return
         }

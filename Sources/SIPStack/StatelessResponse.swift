@@ -14,8 +14,9 @@ public struct StatelessResponder: Sendable {
     public init(tagPrefix: String) { self.tagPrefix = tagPrefix }
 
     /// The response bytes written into `buffer`, or false when the request lacks a mandatory header.
+    /// `topVia` is the request's top Via when the caller has parsed it already (saves parsing it again).
     public mutating func write(statusCode: Int, reasonPhrase: String, to request: SIPMessage, source: SIPTransportSource,
-                               into buffer: inout ByteBuffer) -> Bool {
+                               topVia: Via? = nil, into buffer: inout ByteBuffer) -> Bool {
         let vias = request.values(.via)
         guard let first = vias.first, let from = request.value(.from), let to = request.value(.to),
               let callID = request.value(.callID), let cseq = request.value(.cseq) else { return false }
@@ -24,7 +25,7 @@ public struct StatelessResponder: Sendable {
         buffer.writeString(" ")
         buffer.writeString(reasonPhrase)
         buffer.writeString("\r\nVia: ")
-        buffer.writeString(Self.stamp(first, source: source))
+        buffer.writeString(Self.stamp(first, parsed: topVia, source: source))
         for via in vias.dropFirst() {
             buffer.writeString("\r\nVia: ")
             buffer.writeString(via)
@@ -49,8 +50,8 @@ public struct StatelessResponder: Sendable {
 
     /// The top Via value with `received` (when the source IP differs or rport was asked for) and a filled
     /// `rport`. Falls back to the value unchanged when it does not parse.
-    static func stamp(_ value: String, source: SIPTransportSource) -> String {
-        guard let via = try? Via(parsing: value[...]), let ip = source.remote.ipAddress, let port = source.remote.port else { return value }
+    static func stamp(_ value: String, parsed: Via? = nil, source: SIPTransportSource) -> String {
+        guard let via = parsed ?? (try? Via(parsing: value[...])), let ip = source.remote.ipAddress, let port = source.remote.port else { return value }
         let stamped = SIPTransportRouting.stamped(via, sourceIP: ip, sourcePort: UInt16(truncatingIfNeeded: port))
         return stamped == via ? value : stamped.description
     }
