@@ -179,7 +179,7 @@ public final class SIPEndpoint: @unchecked Sendable {
         let viaNamesSource = SIPTransportRouting.sameHost(via.host, source.remote.ipAddress ?? "")
             && via.port.map { Int($0) } == source.remote.port
         if source.kind == .udp, via.maddr == nil, via.rport != Via.RPort.absent || viaNamesSource {
-            _ = transports.send(buffer, to: SIPTransportDestination(kind: .udp, address: source.remote))
+            transports.sendDatagram(buffer, to: source.remote)
         } else {
             _ = transports.send(buffer, route: SIPTransportRouting.responseRoute(topVia: via, source: source))
         }

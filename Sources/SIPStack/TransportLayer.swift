@@ -211,6 +211,21 @@ public final class SIPTransportLayer: @unchecked Sendable {
         }
     }
 
+    /// Sends one datagram with no future to wait on (fire and forget), for stateless responses: on the loop it
+    /// goes straight to the UDP channel of the right address family. False when no such listener exists or the
+    /// message is over the size limit.
+    @discardableResult
+    public func sendDatagram(_ message: ByteBuffer, to address: SocketAddress) -> Bool {
+        guard message.readableBytes <= configuration.maximumMessageSize else { return false }
+        guard eventLoop.inEventLoop else {
+            _ = send(message, to: SIPTransportDestination(kind: .udp, address: address))
+            return true
+        }
+        guard let channel = udpChannels.first(where: { $0.localAddress?.protocol == address.protocol }) else { return false }
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: message), promise: nil)
+        return true
+    }
+
     /// Sends one serialised message over an existing connection (responses on the request's connection,
     /// requests on an RFC 5626 flow).
     public func send(_ message: ByteBuffer, over id: SIPTransportConnectionID) -> EventLoopFuture<Void> {
