@@ -41,6 +41,12 @@ public final class SIPDatagramHandler: ChannelInboundHandler {
             parsed = try buffer.withUnsafeReadableBytes { raw throws(SIPParseError) in try SIPMessage(parsing: raw) }
         } catch {
             counters.increment(.udp, \.garbage)
+            // RFC 3261 §21.4.1: a malformed request still gets 400 (505 for a bad version) when it can be addressed.
+            if let response = buffer.withUnsafeReadableBytes({ MalformedRequestResponse.response(for: $0, error: error) }) {
+                counters.increment(.udp, \.rejected)
+                let out = AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: context.channel.allocator.buffer(bytes: response))
+                context.writeAndFlush(NIOAny(out), promise: nil)
+            }
             return
         }
         counters.increment(.udp, \.received)

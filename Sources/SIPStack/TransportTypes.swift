@@ -76,6 +76,8 @@ public final class SIPTransportCounters: Sendable {
         public var garbage = 0
         /// Messages over the size limit (dropped; streams are closed).
         public var oversize = 0
+        /// Malformed requests answered 400 (or 505) because they could still be addressed.
+        public var rejected = 0
         /// Keep-alives seen (CRLF / CRLFCRLF, RFC 5626 §4.4.1).
         public var keepAlives = 0
         /// Connections refused by the per-source-IP limit.

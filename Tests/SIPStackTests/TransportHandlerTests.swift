@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -32,6 +33,24 @@ import Testing
         #expect(inbound.source.connectionID == nil)
         #expect(counters.snapshot(.udp).received == 1)
         #expect(try channel.finish().isClean)
+    }
+
+    @Test func malformedRequestDatagramIsAnswered400ToItsSource() throws {
+        let counters = SIPTransportCounters()
+        let channel = EmbeddedChannel(handler: SIPDatagramHandler(counters: counters))
+        channel.localAddress = Self.local
+        // Max-Forwards over 255 is invalid (RFC 3261 §20.22); everything needed to answer is present.
+        let text = String(decoding: transportTestOptions(), as: UTF8.self)
+            .replacingOccurrences(of: "Max-Forwards: 70", with: "Max-Forwards: 7000")
+        try channel.writeInbound(AddressedEnvelope(remoteAddress: Self.peer, data: transportTestBuffer(Array(text.utf8))))
+        #expect(try channel.readInbound(as: SIPInboundMessage.self) == nil)
+        let out = try #require(try channel.readOutbound(as: AddressedEnvelope<ByteBuffer>.self))
+        #expect(out.remoteAddress == Self.peer)
+        let response = try SIPMessage(parsing: Array(out.data.readableBytesView))
+        #expect(response.statusCode == 400)
+        #expect(counters.snapshot(.udp).garbage == 1)
+        #expect(counters.snapshot(.udp).rejected == 1)
+        _ = try channel.finish()
     }
 
     @Test func garbageAndKeepAliveDatagramsAreCountedNotDelivered() throws {
