@@ -20,7 +20,14 @@ let package = Package(
                 path: "Benchmarks/BenchmarkSupport"),
         // Reference C implementations (spandsp, libopus, libspeexdsp) measured side by side with Tandem's.
         .target(name: "CReference", path: "Perf/CReference",
-                linkerSettings: [.linkedLibrary("opus"), .linkedLibrary("spandsp"), .linkedLibrary("speexdsp"), .linkedLibrary("m")]),
+                linkerSettings: [.linkedLibrary("opus"), .linkedLibrary("spandsp"), .linkedLibrary("speexdsp"), .linkedLibrary("srtp2"),
+                                 .linkedLibrary("m")]),
+        // `perf/run srtp`: Tandem's SRTP against libsrtp2, protect + unprotect per packet, as RESULT lines.
+        .executableTarget(
+            name: "tandem-srtp-perf",
+            dependencies: ["CReference", .product(name: "SRTP", package: tandemIdentity)],
+            path: "Perf/SRTPPerf"
+        ),
         // `perf/run codecs`: ratios of Tandem's codecs and resampler to the C libraries, as RESULT lines.
         .executableTarget(
             name: "tandem-codec-perf",
