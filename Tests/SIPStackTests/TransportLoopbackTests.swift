@@ -8,36 +8,8 @@ import TandemBase
 import Testing
 @testable import SIPStack
 
-/// Collects delivered messages; `next()` waits for one, failing after a bounded time (a timer, not a sleep).
-final class TransportInbox: Sendable {
-    struct TimedOut: Error {}
-    private let loop: any EventLoop
-    private let state = NIOLockedValueBox<(buffered: [SIPInboundMessage], waiters: [EventLoopPromise<SIPInboundMessage>])>(([], []))
-
-    init(loop: any EventLoop) { self.loop = loop }
-
-    func deliver(_ message: SIPInboundMessage) {
-        let waiter = state.withLockedValue { s -> EventLoopPromise<SIPInboundMessage>? in
-            if !s.waiters.isEmpty { return s.waiters.removeFirst() }
-            s.buffered.append(message)
-            return nil
-        }
-        waiter?.succeed(message)
-    }
-
-    func next(within timeout: TimeAmount = .seconds(10)) async throws -> SIPInboundMessage {
-        let promise = loop.makePromise(of: SIPInboundMessage.self)
-        let ready = state.withLockedValue { s -> SIPInboundMessage? in
-            if !s.buffered.isEmpty { return s.buffered.removeFirst() }
-            s.waiters.append(promise)
-            return nil
-        }
-        if let ready { promise.succeed(ready) }
-        let timer = loop.scheduleTask(in: timeout) { promise.fail(TimedOut()) }
-        defer { timer.cancel() }
-        return try await promise.futureResult.get()
-    }
-}
+/// Collects delivered messages; `next()` waits for one, failing after a bounded time.
+typealias TransportInbox = WebSocketTestInbox<SIPInboundMessage>
 
 @Suite struct TransportLoopbackTests {
     let loop = MultiThreadedEventLoopGroup.singleton.next()
