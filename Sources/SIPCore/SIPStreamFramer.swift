@@ -1,6 +1,10 @@
 /// Splits a TCP/TLS byte stream into SIP messages using Content-Length (RFC 3261 §18.3), and reports
 /// RFC 5626 §4.4.1 keep-alives. One per connection; not thread-safe. Copies input into an internal buffer.
 public struct SIPStreamFramer: Sendable {
+    /// The bytes of the last complete message that failed to parse (`.invalidMessage`), so the transport
+    /// can still answer it 400 (RFC 3261 §21.4.1) before closing the connection.
+    public private(set) var rejectedMessage: [UInt8] = []
+
     /// One unit taken from the stream.
     public enum Frame: Sendable {
         /// A double-CRLF ping: the transport should answer with a single CRLF pong.
@@ -93,6 +97,7 @@ public struct SIPStreamFramer: Sendable {
         do {
             return .message(try SIPMessage(parsing: slice))
         } catch {
+            rejectedMessage = slice
             throw .invalidMessage(error)
         }
     }

@@ -44,6 +44,12 @@ public final class SIPStreamHandler: ChannelInboundHandler {
             } catch {
                 counters.increment(kind, error == .messageTooLarge ? \.oversize : \.garbage)
                 isClosing = true
+                // A complete but malformed request still gets its 400/505 before the connection closes.
+                if case .invalidMessage(let parseError) = error,
+                   let response = framer.rejectedMessage.withUnsafeBytes({ MalformedRequestResponse.response(for: $0, error: parseError) }) {
+                    counters.increment(kind, \.rejected)
+                    context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: response)), promise: nil)
+                }
                 context.close(promise: nil)
                 return
             }

@@ -53,6 +53,19 @@ import Testing
         _ = try channel.finish()
     }
 
+    @Test func malformedRequestOnAStreamIsAnsweredThenClosed() throws {
+        let counters = SIPTransportCounters()
+        let channel = try streamChannel(counters: counters)
+        let text = String(decoding: transportTestOptions(viaTransport: "TCP"), as: UTF8.self)
+            .replacingOccurrences(of: "Max-Forwards: 70", with: "Max-Forwards: 7000")
+        try channel.writeInbound(transportTestBuffer(Array(text.utf8)))
+        #expect(try channel.readInbound(as: SIPInboundMessage.self) == nil)
+        let out = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(try SIPMessage(parsing: Array(out.readableBytesView)).statusCode == 400)
+        #expect(counters.snapshot(.tcp).rejected == 1)
+        #expect(!channel.isActive)
+    }
+
     @Test func garbageAndKeepAliveDatagramsAreCountedNotDelivered() throws {
         let counters = SIPTransportCounters()
         let channel = EmbeddedChannel(handler: SIPDatagramHandler(counters: counters, maximumMessageSize: 2000))
