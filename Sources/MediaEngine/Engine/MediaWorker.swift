@@ -91,9 +91,15 @@ final class MediaWorker: @unchecked Sendable {
         tickFD = timer
         _ = tdm_epoll_add(ep, wake, UInt32(TDM_EPOLLIN), Self.wakeTag)
         _ = tdm_epoll_add(ep, timer, UInt32(TDM_EPOLLIN), Self.tickTag)
-        guard let r = tdm_batch_create(Self.batchCapacity, Self.bufferSize),
-              let s = tdm_batch_create(Self.batchCapacity, Self.bufferSize)
-        else { fatalError("out of memory creating media batches") }
+        // Only out of memory makes batch creation fail: report it like the other set-up failures, leaking nothing.
+        let r = tdm_batch_create(Self.batchCapacity, Self.bufferSize)
+        let s = tdm_batch_create(Self.batchCapacity, Self.bufferSize)
+        guard let r, let s else {
+            tdm_batch_destroy(r)
+            tdm_batch_destroy(s)
+            _ = tdm_close(ep); _ = tdm_close(wake); _ = tdm_close(timer)
+            throw .system(operation: "tdm_batch_create", errno: 12) // ENOMEM
+        }
         recvBatch = r
         sendBatch = s
         sendFDs = .allocate(capacity: Int(Self.batchCapacity))
