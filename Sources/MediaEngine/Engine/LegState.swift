@@ -73,6 +73,10 @@ struct LegState {
     var inboundSRTP: SRTPContext?
     var outboundSRTP: SRTPContext?
     var clockRate: UInt64 = 8000
+    var isMediaBlocked = false
+    var isDTMFBlocked = false
+    var telephoneEventMask: UInt128 = 0
+    var rewritesOutboundStream = false
 
     var packetsIn: UInt64 = 0
     var bytesIn: UInt64 = 0

@@ -213,6 +213,12 @@ public final class MediaEngine: Sendable {
         prepared.direction = update.direction
         prepared.strictSource = update.strictSource
         prepared.clockRate = update.clockRate
+        prepared.blockMedia = update.blockMedia
+        prepared.blockDTMF = update.blockDTMF
+        prepared.telephoneEventMask = update.telephoneEventPayloadTypes.map { types in
+            types.reduce(UInt128(0)) { $0 | ($1 < 128 ? UInt128(1) << $1 : 0) }
+        }
+        prepared.rewritesOutboundStream = update.rewritesOutboundStream
         let worker = try worker(for: leg.session)
         let result = await withCheckedContinuation { c in Self.submit(.updateLeg(leg, prepared, c), to: worker) }
         try result.get()

@@ -108,13 +108,28 @@ public struct LegUpdate: Sendable {
     public var strictSource: Bool?
     /// The RTP clock rate used for jitter statistics (8000 by default).
     public var clockRate: Int?
+    /// Drop all media from the endpoint (ng `block media`); hold semantics aside, nothing is relayed.
+    public var blockMedia: Bool?
+    /// Drop RFC 4733 telephone-event packets from the endpoint (ng `block DTMF`).
+    public var blockDTMF: Bool?
+    /// The payload types the endpoint uses for telephone-event (for `blockDTMF`).
+    public var telephoneEventPayloadTypes: [UInt8]?
+    /// Rewrite SSRC, sequence number and timestamp of packets sent to this leg's endpoint so it sees
+    /// one continuous stream when the source behind the linked leg changes (re-INVITE, switch).
+    public var rewritesOutboundStream: Bool?
 
     /// An update with the given changes.
     public init(
         remoteRTP: MediaAddress? = nil, remoteRTCP: MediaAddress? = nil,
         inboundSRTP: SRTPKeying?? = nil, outboundSRTP: SRTPKeying?? = nil,
-        direction: MediaDirection? = nil, strictSource: Bool? = nil, clockRate: Int? = nil
+        direction: MediaDirection? = nil, strictSource: Bool? = nil, clockRate: Int? = nil,
+        blockMedia: Bool? = nil, blockDTMF: Bool? = nil, telephoneEventPayloadTypes: [UInt8]? = nil,
+        rewritesOutboundStream: Bool? = nil
     ) {
+        self.blockMedia = blockMedia
+        self.blockDTMF = blockDTMF
+        self.telephoneEventPayloadTypes = telephoneEventPayloadTypes
+        self.rewritesOutboundStream = rewritesOutboundStream
         self.remoteRTP = remoteRTP
         self.remoteRTCP = remoteRTCP
         self.inboundSRTP = inboundSRTP

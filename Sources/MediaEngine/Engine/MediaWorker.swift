@@ -301,6 +301,10 @@ final class MediaWorker: @unchecked Sendable {
         }
         if let s = u.strictSource { legs[i].isStrictSource = s }
         if let r = u.clockRate, r > 0 { legs[i].clockRate = UInt64(r) }
+        if let b = u.blockMedia { legs[i].isMediaBlocked = b }
+        if let b = u.blockDTMF { legs[i].isDTMFBlocked = b }
+        if let m = u.telephoneEventMask { legs[i].telephoneEventMask = m }
+        if let r = u.rewritesOutboundStream { legs[i].rewritesOutboundStream = r }
         return .success(())
     }
 

@@ -12,6 +12,11 @@ struct PreparedLegUpdate: @unchecked Sendable {
     var direction: MediaDirection?
     var strictSource: Bool?
     var clockRate: Int?
+    var blockMedia: Bool?
+    var blockDTMF: Bool?
+    /// Bit n set: payload type n is telephone-event.
+    var telephoneEventMask: UInt128?
+    var rewritesOutboundStream: Bool?
 }
 
 /// A control command for one worker, applied between packet batches. Each carries the
