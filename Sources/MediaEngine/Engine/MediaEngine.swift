@@ -219,6 +219,7 @@ public final class MediaEngine: Sendable {
             types.reduce(UInt128(0)) { $0 | ($1 < 128 ? UInt128(1) << $1 : 0) }
         }
         prepared.rewritesOutboundStream = update.rewritesOutboundStream
+        prepared.rtcpMux = update.rtcpMux
         let worker = try worker(for: leg.session)
         let result = await withCheckedContinuation { c in Self.submit(.updateLeg(leg, prepared, c), to: worker) }
         try result.get()

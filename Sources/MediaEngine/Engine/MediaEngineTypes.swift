@@ -117,6 +117,8 @@ public struct LegUpdate: Sendable {
     /// Rewrite SSRC, sequence number and timestamp of packets sent to this leg's endpoint so it sees
     /// one continuous stream when the source behind the linked leg changes (re-INVITE, switch).
     public var rewritesOutboundStream: Bool?
+    /// RTCP multiplexed on the RTP port (RFC 5761), once the answer agreed to it.
+    public var rtcpMux: Bool?
 
     /// An update with the given changes.
     public init(

@@ -305,6 +305,7 @@ final class MediaWorker: @unchecked Sendable {
         if let b = u.blockDTMF { legs[i].isDTMFBlocked = b }
         if let m = u.telephoneEventMask { legs[i].telephoneEventMask = m }
         if let r = u.rewritesOutboundStream { legs[i].rewritesOutboundStream = r }
+        if let m = u.rtcpMux { legs[i].isRTCPMux = m }
         return .success(())
     }
 

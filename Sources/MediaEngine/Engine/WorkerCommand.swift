@@ -17,6 +17,7 @@ struct PreparedLegUpdate: @unchecked Sendable {
     /// Bit n set: payload type n is telephone-event.
     var telephoneEventMask: UInt128?
     var rewritesOutboundStream: Bool?
+    var rtcpMux: Bool?
 }
 
 /// A control command for one worker, applied between packet batches. Each carries the

@@ -1,0 +1,586 @@
+import MediaControl
+import SDP
+import SRTP
+import TandemBase
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How an ng controller presents the node: interface names and the clock it reports in.
+public struct NGControllerConfiguration: Sendable {
+    /// Logical interface names `direction` may use; any name is accepted when empty.
+    public var interfaceNames: Set<String>
+    /// Seconds since the UNIX epoch, for the `created`/`last signal` fields.
+    public var wallClock: @Sendable () -> Int64
+
+    /// A configuration with the given interface names and the system clock.
+    public init(interfaceNames: Set<String> = [], wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
+        self.interfaceNames = interfaceNames
+        self.wallClock = wallClock
+    }
+}
+
+/// Executes rtpengine ng commands against a `MediaEngine`: calls are media sessions, each SDP media
+/// section a pair of linked legs, one facing each party. Offer/answer SDP is rewritten to the legs'
+/// advertised addresses and ports, with SDES keys bridged when one side is SRTP and the other not.
+///
+/// Commands for the same call run one after another in arrival order; different calls interleave.
+public actor NGCallController {
+    /// The engine the calls live in.
+    public let engine: MediaEngine
+    private let configuration: NGControllerConfiguration
+    private var calls: [String: NGCall] = [:]
+    private var callIDsBySession: [MediaSessionHandle: String] = [:]
+    private var tails: [String: Task<NGReply, Never>] = [:]
+    private var totals = NGGlobalStatistics()
+    private let started: Int64
+
+    /// A controller for `engine`, which must be started before commands arrive.
+    public init(engine: MediaEngine, configuration: NGControllerConfiguration = NGControllerConfiguration()) {
+        self.engine = engine
+        self.configuration = configuration
+        started = configuration.wallClock()
+    }
+
+    /// Calls currently held.
+    public var callCount: Int { calls.count }
+
+    /// Executes one request and returns its reply; never throws: failures are `result: error` replies.
+    public func execute(_ request: NGRequest) async -> NGReply {
+        guard request.command.requiresCallID, let id = request.callID else { return executeGlobal(request) }
+        let previous = tails[id]
+        let task = Task { () -> NGReply in
+            _ = await previous?.value
+            return await self.executeCall(request, id: id)
+        }
+        tails[id] = task
+        let reply = await task.value
+        if tails[id] == task { tails[id] = nil }
+        return reply
+    }
+
+    /// Applies a media event: a session whose every leg with a peer has timed out is deleted, as
+    /// rtpengine does after its `timeout`.
+    public func handle(_ event: MediaEvent) async {
+        guard case .mediaTimeout = event.kind, let id = callIDsBySession[event.leg.session] else { return }
+        guard let call = calls[id], let stats = try? await engine.query(call.session) else { return }
+        let withPeer = stats.legs.filter { $0.peer != nil }
+        guard !withPeer.isEmpty, withPeer.allSatisfy(\.isTimedOut) else { return }
+        // The call may have been deleted while the query ran.
+        guard calls[id]?.session == call.session else { return }
+        await remove(id)
+        totals.timeoutSessions &+= 1
+    }
+
+    // MARK: - Commands without a call
+
+    private func executeGlobal(_ request: NGRequest) -> NGReply {
+        switch request.command {
+        case .ping:
+            return .pong
+        case .list:
+            let limit = max(0, Int(clamping: request.limit ?? 32))
+            return .list(callIDs: Array(calls.keys.sorted().prefix(limit)))
+        case .statistics:
+            var s = totals
+            s.sessionsOwn = UInt64(calls.count)
+            s.uptimeSeconds = UInt64(max(0, configuration.wallClock() - started))
+            return .statistics(s)
+        default:
+            return .error(.missingCallID)
+        }
+    }
+
+    // MARK: - Commands on a call
+
+    private func executeCall(_ request: NGRequest, id: String) async -> NGReply {
+        do {
+            switch request.command {
+            case .offer: return try await offer(request, id: id)
+            case .answer: return try await answer(request, id: id)
+            case .delete: return try await delete(request, id: id)
+            case .query: return .query(try await statistics(of: try call(id)))
+            case .blockMedia, .unblockMedia:
+                try await block(request, id: id, update: LegUpdate(blockMedia: request.command == .blockMedia))
+                return .ok()
+            case .blockDTMF, .unblockDTMF:
+                try await block(request, id: id, update: LegUpdate(blockDTMF: request.command == .blockDTMF))
+                return .ok()
+            default:
+                return .error(reason: "Command not supported by this media node: \(request.command.rawValue)")
+            }
+        } catch {
+            return .error(reason: error.reason)
+        }
+    }
+
+    private func call(_ id: String) throws(NGControllerError) -> NGCall {
+        guard let call = calls[id] else { throw .unknownCall }
+        return call
+    }
+
+    private func checkInterfaces(_ request: NGRequest) throws(NGControllerError) {
+        guard !configuration.interfaceNames.isEmpty else { return }
+        for name in request.direction where !configuration.interfaceNames.contains(name) {
+            throw .unknownInterface(name)
+        }
+    }
+
+    private static func parse(_ sdp: String?) throws(NGControllerError) -> SessionDescription {
+        guard let sdp else { throw .invalidSDP }
+        do { return try SessionDescription(parsing: sdp) } catch { throw .invalidSDP }
+    }
+
+    /// The address media from `request`'s party comes from when it overrides the SDP.
+    private static func overrideAddress(_ request: NGRequest) -> String? {
+        if let a = request.mediaAddress { return a }
+        if request.flags.sipSourceAddress, let r = request.receivedFrom { return r.address }
+        return nil
+    }
+
+    private func offer(_ request: NGRequest, id: String) async throws(NGControllerError) -> NGReply {
+        try checkInterfaces(request)
+        var sdp = try Self.parse(request.sdp)
+        if let p = request.transportProtocol, p.rawValue.hasPrefix("UDP/TLS") || request.dtls == .active || request.dtls == .passive {
+            throw .unsupported("DTLS-SRTP")
+        }
+        let now = configuration.wallClock()
+        let fromTag = request.fromTag ?? ""
+        var isNew = false
+        let call: NGCall
+        if let existing = calls[id] {
+            call = existing
+        } else {
+            let session: MediaSessionHandle
+            do { session = try await engine.createSession(id: id) } catch { throw .engine(error) }
+            call = NGCall(id: id, session: session, created: now, fromTag: fromTag)
+            calls[id] = call
+            callIDsBySession[session] = id
+            totals.managedSessions &+= 1
+            isNew = true
+        }
+        do {
+            let reply = try await offer(request, sdp: &sdp, call: call, fromTag: fromTag, now: now)
+            return reply
+        } catch {
+            if isNew {
+                await remove(id)
+                totals.rejectedSessions &+= 1
+            }
+            throw error
+        }
+    }
+
+    private func offer(
+        _ request: NGRequest, sdp: inout SessionDescription, call: NGCall, fromTag: String, now: Int64
+    ) async throws(NGControllerError) -> NGReply {
+        let p = call.party(forTag: fromTag, toTag: request.toTag)
+        let q = 1 - p
+        if let label = request.label { call.labels[p] = label }
+        call.lastSignal = now
+        let isIPv6 = request.addressFamily == .ip6
+        let override = Self.overrideAddress(request)
+        let sdesOff = request.sdes.contains(.off)
+        var sessionAddress: String?
+
+        for i in sdp.media.indices {
+            let m = sdp.media[i]
+            guard m.isRTP, !m.isRejected else { continue }
+            let pair = try await call.pair(i, media: m.media, engine: engine, rtcpMux: false, isIPv6: isIPv6)
+            let endpoint = NGSDPEndpoint(sdp, index: i, override: override)
+            var out = m
+            // SRTP: pass SDES through untouched when both sides use it, else terminate it here.
+            let targetProto = request.transportProtocol.map(\.rawValue) ?? m.proto
+            let targetSecure = targetProto.uppercased().contains("SAVP") && !sdesOff
+            var pending = NGPendingOffer(offerer: p, offerProto: m.proto, targetProto: targetProto)
+            var inbound: SRTPKeying?? = .some(nil)
+            if endpoint.isSDES && targetSecure && request.transportProtocol == nil {
+                pending.mode = .passthrough
+            } else if endpoint.isSDES {
+                guard let (attribute, keying) = NGSDES.firstSupported(in: m) else { throw .noCryptoSuite }
+                pending.mode = .terminateOfferer(tag: attribute.tag, suite: keying.suite)
+                inbound = .some(keying)
+                out.attributes.removeAll { if case .crypto = $0 { true } else { false } }
+            } else if targetSecure {
+                var offered: [(UInt32, SRTPKeying)] = []
+                for (n, suite) in NGSDES.suites(for: request.sdes).enumerated() {
+                    offered.append((UInt32(n + 1), SRTPKeying(suite: suite, keyParameters: .random(for: suite))))
+                }
+                out.attributes.removeAll { if case .crypto = $0 { true } else { false } }
+                for (tag, k) in offered { out.attributes.append(NGSDES.attribute(tag: tag, k)) }
+                pending.mode = .originateToAnswerer(offered)
+            } else {
+                out.attributes.removeAll { if case .crypto = $0 { true } else { false } }
+            }
+            out.proto = targetProto
+            pair.pending = pending
+            pair.protocols[p] = m.proto
+
+            // The offerer's outbound key comes with the answer when Tandem terminates its SRTP; until
+            // then the previous key (re-offer) stays. The answerer's keys come with the answer when
+            // Tandem originates SRTP towards it; otherwise it has none.
+            var offererOutbound: SRTPKeying?? = .some(nil)
+            if case .terminateOfferer = pending.mode { offererOutbound = nil }
+            try await update(pair.legs[p], LegUpdate(
+                remoteRTP: endpoint.rtp, remoteRTCP: endpoint.rtcp, inboundSRTP: inbound,
+                outboundSRTP: offererOutbound, direction: endpoint.mediaDirection,
+                strictSource: request.flags.strictSource, clockRate: endpoint.clockRate,
+                telephoneEventPayloadTypes: endpoint.telephoneEventPayloadTypes))
+            if case .originateToAnswerer = pending.mode {} else {
+                try await update(pair.legs[q], LegUpdate(inboundSRTP: .some(nil), outboundSRTP: .some(nil)))
+            }
+
+            guard NGCodecFilter.apply(
+                strip: request.codec.strip, mask: request.codec.mask, except: request.codec.except,
+                offer: request.codec.offer, to: &out)
+            else { throw .noCodecsLeft }
+            Self.point(&out, at: pair.legs[q], rtcpMux: endpoint.rtcpMux, keepHoldAddress: endpoint.rtp == nil && !request.replace.contains(.zeroAddress), original: sdp.connection(of: i))
+            sessionAddress = sessionAddress ?? out.connections.first?.address
+            sdp.media[i] = out
+        }
+        try finish(&sdp, sessionAddress: sessionAddress, request: request, call: call, towards: q)
+        return .sdp(sdp.serialized)
+    }
+
+    private func answer(_ request: NGRequest, id: String) async throws(NGControllerError) -> NGReply {
+        try checkInterfaces(request)
+        var sdp = try Self.parse(request.sdp)
+        let call = try call(id)
+        let now = configuration.wallClock()
+        guard let fromTag = request.fromTag, let o = call.tags.firstIndex(where: { $0 == fromTag }) else {
+            throw .unknownTag
+        }
+        let a = 1 - o
+        // A forked call answered by another branch: the latest answer's tag is the dialogue's.
+        if let toTag = request.toTag { call.tags[a] = toTag }
+        if let label = request.toLabel ?? request.label { call.labels[a] = label }
+        call.lastSignal = now
+        let override = Self.overrideAddress(request)
+        var sessionAddress: String?
+
+        for i in sdp.media.indices {
+            let m = sdp.media[i]
+            guard i < call.pairs.count, let pair = call.pairs[i] else { continue }
+            guard let pending = pair.pending, pending.offerer == o else { continue }
+            let endpoint = NGSDPEndpoint(sdp, index: i, override: override)
+            var out = m
+            let mux = endpoint.rtcpMux
+            var answererUpdate = LegUpdate(
+                remoteRTP: endpoint.rtp, remoteRTCP: endpoint.rtcp, direction: endpoint.mediaDirection,
+                strictSource: request.flags.strictSource, clockRate: endpoint.clockRate,
+                telephoneEventPayloadTypes: endpoint.telephoneEventPayloadTypes)
+            answererUpdate.rtcpMux = mux
+            var offererUpdate = LegUpdate()
+            offererUpdate.rtcpMux = mux
+            out.proto = pending.offerProto
+            switch pending.mode {
+            case .passthrough, .plain:
+                if case .plain = pending.mode {
+                    out.attributes.removeAll { if case .crypto = $0 { true } else { false } }
+                }
+            case .terminateOfferer(let tag, let suite):
+                // The offerer sends with its key (already set); Tandem answers with its own.
+                let ours = SRTPKeying(suite: suite, keyParameters: .random(for: suite))
+                offererUpdate.outboundSRTP = .some(ours)
+                out.attributes.removeAll { if case .crypto = $0 { true } else { false } }
+                if !m.isRejected { out.attributes.append(NGSDES.attribute(tag: tag, ours)) }
+            case .originateToAnswerer(let offered):
+                if !m.isRejected {
+                    guard let chosen = m.cryptos.first(where: { c in offered.contains { $0.0 == c.tag } }),
+                          let theirs = NGSDES.keying(chosen), let ours = offered.first(where: { $0.0 == chosen.tag }),
+                          ours.1.suite == theirs.suite
+                    else { throw .noCryptoSuite }
+                    answererUpdate.inboundSRTP = .some(theirs)
+                    answererUpdate.outboundSRTP = .some(ours.1)
+                }
+                out.attributes.removeAll { if case .crypto = $0 { true } else { false } }
+            }
+            pair.protocols[a] = m.proto
+            pair.pending = nil
+            pair.rtcpMux = mux
+            if m.isRejected {
+                answererUpdate.direction = .inactive
+            }
+            try await update(pair.legs[a].leg, answererUpdate)
+            try await update(pair.legs[o].leg, offererUpdate)
+            if m.isRejected {
+                out.port = 0
+                sdp.media[i] = out
+                continue
+            }
+            Self.point(&out, at: pair.legs[o], rtcpMux: mux, keepHoldAddress: endpoint.rtp == nil && !request.replace.contains(.zeroAddress), original: sdp.connection(of: i))
+            sessionAddress = sessionAddress ?? out.connections.first?.address
+            sdp.media[i] = out
+        }
+        try finish(&sdp, sessionAddress: sessionAddress, request: request, call: call, towards: o)
+        return .sdp(sdp.serialized)
+    }
+
+    private func delete(_ request: NGRequest, id: String) async throws(NGControllerError) -> NGReply {
+        let call = try call(id)
+        if let tag = request.fromTag, !tag.isEmpty, !call.tags.contains(tag) { throw .unknownTag }
+        let stats = try? await statistics(of: call)
+        if let delay = request.deleteDelay, delay > 0 {
+            let session = call.session
+            Task {
+                try? await Task.sleep(for: .seconds(delay))
+                await self.removeIfStill(id, session: session)
+            }
+        } else {
+            await remove(id)
+        }
+        totals.regularTerminatedSessions &+= 1
+        return .deleted(stats)
+    }
+
+    private func removeIfStill(_ id: String, session: MediaSessionHandle) async {
+        guard calls[id]?.session == session else { return }
+        await remove(id)
+    }
+
+    private func remove(_ id: String) async {
+        guard let call = calls.removeValue(forKey: id) else { return }
+        callIDsBySession[call.session] = nil
+        try? await engine.deleteSession(call.session)
+    }
+
+    private func block(_ request: NGRequest, id: String, update: LegUpdate) async throws(NGControllerError) {
+        let call = try call(id)
+        let everyone = request.flags.all || (request.all.map { $0 != .none } ?? false)
+        var parties: [Int] = []
+        if everyone {
+            parties = [0, 1]
+        } else {
+            guard let tag = request.fromTag, let p = call.tags.firstIndex(where: { $0 == tag }) else { throw .unknownTag }
+            parties = [p]
+        }
+        for pair in call.pairs.compactMap({ $0 }) {
+            for p in parties { try await self.update(pair.legs[p].leg, update) }
+        }
+    }
+
+    private func update(_ leg: LegInfo, _ u: LegUpdate) async throws(NGControllerError) {
+        try await update(leg.leg, u)
+    }
+
+    private func update(_ leg: MediaLegHandle, _ u: LegUpdate) async throws(NGControllerError) {
+        do { try await engine.updateLeg(leg, u) } catch { throw .engine(error) }
+    }
+
+    // MARK: - SDP
+
+    /// Points a media section at a leg: port, `c=`, `a=rtcp`, `a=rtcp-mux`, no ICE.
+    private static func point(_ m: inout MediaDescription, at leg: LegInfo, rtcpMux: Bool, keepHoldAddress: Bool, original: SDPConnection?) {
+        let address = keepHoldAddress ? (original?.address ?? leg.address) : leg.address
+        m.port = UInt16(leg.rtpPort)
+        m.connections = [SDPConnection(address: address)]
+        NGICE.strip(&m.attributes)
+        m.attributes.removeAll { a in
+            switch a {
+            case .rtcp, .rtcpMux: true
+            default: false
+            }
+        }
+        if rtcpMux {
+            m.attributes.append(.rtcpMux)
+        } else {
+            m.attributes.append(.rtcp(SDPRTCPAttribute(port: UInt16(leg.rtcpPort))))
+        }
+    }
+
+    /// Session-level rewriting: `c=`, `o=` (with `replace`), the SDP version Tandem owns, ICE.
+    private func finish(
+        _ sdp: inout SessionDescription, sessionAddress: String?, request: NGRequest, call: NGCall, towards party: Int
+    ) throws(NGControllerError) {
+        NGICE.strip(&sdp.attributes)
+        if let address = sessionAddress {
+            if let original = sdp.connection {
+                // Sections Tandem did not touch keep the address they inherited.
+                for i in sdp.media.indices where sdp.media[i].connections.isEmpty {
+                    sdp.media[i].connections = [original]
+                }
+                sdp.connection = SDPConnection(address: address)
+            }
+            if request.replace.contains(.origin) {
+                sdp.origin.address = address
+                sdp.origin.addressType = SDPAddressType(address: address)
+            }
+        }
+        if request.replace.contains(.sessionName) { sdp.sessionName = "tandem" }
+        if request.replace.contains(.username) { sdp.origin.username = "tandem" }
+        if request.replace.contains(.sdpVersion) || request.replace.contains(.forceIncrementSDPVersion) {
+            var body = sdp
+            body.origin.sessionVersion = 0
+            let text = body.serialized
+            let version: UInt64
+            if let last = call.sentVersion[party] {
+                let changed = call.sentBody[party] != text || request.replace.contains(.forceIncrementSDPVersion)
+                version = changed ? last &+ 1 : last
+            } else {
+                version = sdp.origin.sessionVersion
+            }
+            call.sentVersion[party] = version
+            call.sentBody[party] = text
+            sdp.origin.sessionVersion = version
+        }
+    }
+
+    // MARK: - Statistics
+
+    private func statistics(of call: NGCall) async throws(NGControllerError) -> NGCallStatistics {
+        let session: SessionStatistics
+        do { session = try await engine.query(call.session) } catch { throw .engine(error) }
+        var byLeg: [MediaLegHandle: LegStatistics] = [:]
+        for l in session.legs { byLeg[l.leg] = l }
+        var result = NGCallStatistics(created: call.created, lastSignal: call.lastSignal)
+        for party in 0..<2 {
+            guard let tag = call.tags[party] else { continue }
+            var tagStats = NGTagStatistics(
+                tag: tag, created: call.created, label: call.labels[party], inDialogueWith: call.tags[1 - party])
+            for (index, pair) in call.pairs.enumerated() {
+                guard let pair, let leg = byLeg[pair.legs[party].leg] else { continue }
+                let info = pair.legs[party]
+                let rtpPackets = leg.packetsIn &- leg.rtcpPacketsIn
+                let endpoint = leg.peer.map {
+                    NGEndpoint(family: $0.host.contains(":") ? "IPv6" : "IPv4", address: $0.host, port: UInt16(clamping: $0.port))
+                }
+                var flags = ["RTP"]
+                if leg.ssrc != nil { flags.append("confirmed") }
+                let rtp = NGStreamStatistics(
+                    localPort: UInt16(clamping: info.rtpPort), endpoint: endpoint, flags: flags,
+                    stats: NGCounters(packets: rtpPackets, bytes: leg.bytesIn, errors: leg.dropped.total))
+                let rtcp = NGStreamStatistics(
+                    localPort: UInt16(clamping: info.rtcpPort), flags: ["RTCP"],
+                    stats: NGCounters(packets: leg.rtcpPacketsIn))
+                var mediaFlags = ["initialized"]
+                if pair.rtcpMux { mediaFlags.append("rtcp-mux") }
+                tagStats.medias.append(NGMediaStatistics(
+                    index: index + 1, type: pair.media, transportProtocol: pair.protocols[party], flags: mediaFlags,
+                    streams: [rtp, rtcp]))
+                result.rtpTotals.packets &+= rtpPackets
+                result.rtpTotals.bytes &+= leg.bytesIn
+                result.rtpTotals.errors &+= leg.dropped.total
+                result.rtcpTotals.packets &+= leg.rtcpPacketsIn
+            }
+            result.tags.append(tagStats)
+        }
+        return result
+    }
+}
+
+/// Why an ng command on a call failed; `reason` is the `error-reason` sent back.
+enum NGControllerError: Error, Sendable {
+    case unknownCall
+    case unknownTag
+    case unknownInterface(String)
+    case invalidSDP
+    case noCryptoSuite
+    case noCodecsLeft
+    case unsupported(String)
+    case engine(MediaSessionError)
+
+    var reason: String {
+        switch self {
+        case .unknownCall: "Unknown call-id"
+        case .unknownTag: "Unknown tag"
+        case .unknownInterface(let n): "Unknown logical interface '\(n)'"
+        case .invalidSDP: "Failed to parse SDP"
+        case .noCryptoSuite: "No supported SDES crypto suite"
+        case .noCodecsLeft: "No codecs left after codec manipulation"
+        case .unsupported(let what): "\(what) is not supported by this media node"
+        case .engine(.portsExhausted): "Ran out of ports"
+        case .engine(let e): "Media engine: \(e)"
+        }
+    }
+}
+
+/// How SRTP is handled for one offer until its answer arrives.
+enum NGSRTPMode: Sendable {
+    /// Neither side uses SDES.
+    case plain
+    /// Both sides use SDES: crypto lines and packets pass through untouched.
+    case passthrough
+    /// The offerer uses SDES, the answerer plain RTP: Tandem decrypts and answers with its own key.
+    case terminateOfferer(tag: UInt32, suite: SRTPSuite)
+    /// The offerer uses plain RTP, the answerer SDES: Tandem offered these keys (tag, keying).
+    case originateToAnswerer([(UInt32, SRTPKeying)])
+
+    var isPassthrough: Bool { if case .passthrough = self { true } else { false } }
+}
+
+/// An offer waiting for its answer on one media section.
+struct NGPendingOffer: Sendable {
+    var offerer: Int
+    var offerProto: String
+    var targetProto: String
+    var mode: NGSRTPMode = .plain
+}
+
+/// One SDP media section of a call: a leg per party, linked.
+final class NGMediaPair: @unchecked Sendable {
+    // Only touched inside NGCallController's actor.
+    let media: String
+    let legs: [LegInfo]
+    var protocols: [String?] = [nil, nil]
+    var pending: NGPendingOffer?
+    var rtcpMux = false
+
+    init(media: String, legs: [LegInfo]) {
+        self.media = media
+        self.legs = legs
+    }
+}
+
+/// One call: its session, the two parties' tags and the media pairs by SDP index.
+final class NGCall: @unchecked Sendable {
+    // Only touched inside NGCallController's actor.
+    let id: String
+    let session: MediaSessionHandle
+    let created: Int64
+    var lastSignal: Int64
+    /// Party 0 made the first offer; party 1 answered it.
+    var tags: [String?]
+    var labels: [String?] = [nil, nil]
+    var pairs: [NGMediaPair?] = []
+    var sentVersion: [UInt64?] = [nil, nil]
+    var sentBody: [String?] = [nil, nil]
+
+    init(id: String, session: MediaSessionHandle, created: Int64, fromTag: String) {
+        self.id = id
+        self.session = session
+        self.created = created
+        lastSignal = created
+        tags = [fromTag, nil]
+    }
+
+    /// Which party an offer with these tags comes from: a re-offer from the answerer is party 1.
+    func party(forTag fromTag: String, toTag: String?) -> Int {
+        if tags[1] == fromTag { return 1 }
+        if tags[0] == fromTag {
+            if let toTag, tags[1] == nil { tags[1] = toTag }
+            return 0
+        }
+        // A new from-tag on a known call-id: the offerer changed (e.g. a new INVITE after a 3xx).
+        tags[0] = fromTag
+        return 0
+    }
+
+    /// The pair for media section `index`, created (two legs, linked) on first use.
+    func pair(
+        _ index: Int, media: String, engine: MediaEngine, rtcpMux: Bool, isIPv6: Bool
+    ) async throws(NGControllerError) -> NGMediaPair {
+        if index < pairs.count, let pair = pairs[index] { return pair }
+        do {
+            let a = try await engine.addLeg(to: session, options: LegOptions(rtcpMux: rtcpMux, isIPv6: isIPv6))
+            let b = try await engine.addLeg(to: session, options: LegOptions(rtcpMux: rtcpMux, isIPv6: isIPv6))
+            try await engine.link(a.leg, b.leg)
+            let pair = NGMediaPair(media: media, legs: [a, b])
+            while pairs.count <= index { pairs.append(nil) }
+            pairs[index] = pair
+            return pair
+        } catch {
+            throw .engine(error)
+        }
+    }
+}
