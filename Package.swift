@@ -140,7 +140,7 @@ let package = Package(
         // SRTPTests also imports CSRTP: libsrtp2 is the byte-for-byte oracle for Tandem's SRTP.
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "CSRTP", "TandemBase", "RTP"]),
         // MediaEngineTests also imports SRTP (endpoint-side SRTP contexts) and CBatchIO (fake endpoints' sockets).
-        .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "TandemBase", "RTP", "SRTP", "CBatchIO"]),
+        .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaControl", "SDP", "TandemBase", "RTP", "SRTP", "CBatchIO"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PBX"]),
         .testTarget(name: "ServerTests", dependencies: ["TandemBase"]),
     ]
