@@ -320,4 +320,62 @@ import Testing
         #expect(try exchange(Array("c4 d7:command4:pinge".utf8)) == Array("c4 d6:result4:ponge".utf8))
         #expect(server.counters.dropped == 1)
     }
+
+    @Test func aCallWhoseMediaTimedOutOnEveryLegIsDeleted() async throws {
+        let engine = try makeEngine(ports: 42900...42999, mediaTimeout: .milliseconds(200))
+        defer { engine.stop() }
+        let controller = NGCallController(engine: engine)
+        let a = try RelayEndpoint(host: "127.0.0.1")
+        let b = try RelayEndpoint(host: "127.0.0.1")
+        _ = try await Self.establish(controller, call: "timeout-1", a: a, b: b)
+        #expect(await controller.callCount == 1)
+
+        // Feed the engine's events to the controller, as NGServer does, until the call is gone.
+        let gone = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await event in engine.events {
+                    await controller.handle(event)
+                    if await controller.callCount == 0 { return true }
+                }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(5))  // an upper bound, not synchronisation
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(gone)
+        #expect(engine.session(id: "timeout-1") == nil)
+        guard case .statistics(let s) = await controller.execute(NGRequest(command: .statistics)) else {
+            Issue.record("statistics failed")
+            return
+        }
+        #expect(s.timeoutSessions == 1)
+        #expect(s.sessionsOwn == 0)
+    }
+
+    @Test func anIPv6OffererIsBridgedToAnIPv4Answerer() async throws {
+        let engine = try makeEngine(ports: 43200...43299)
+        defer { engine.stop() }
+        let controller = NGCallController(engine: engine)
+        let a = try RelayEndpoint(host: "::1")
+        let b = try RelayEndpoint(host: "127.0.0.1")
+        let v6 = Self.sdp(port: a.port).replacingOccurrences(of: "IN IP4 127.0.0.1", with: "IN IP6 ::1")
+        var offer = Self.request(.offer, call: "v6-1", from: "A", sdp: v6)
+        offer.addressFamily = .ip4
+        let towardsB = try Self.rewritten(await controller.execute(offer))
+        #expect(towardsB.media[0].connections.first?.address == "192.0.2.10")
+        let towardsA = try Self.rewritten(await controller.execute(
+            Self.request(.answer, call: "v6-1", from: "A", to: "B", sdp: Self.sdp(port: b.port))))
+        #expect(towardsA.media[0].connections.first?.address == "::1")
+        #expect(towardsA.media[0].connections.first?.addressType == .ipv6)
+
+        a.send(makeRTP(sequence: 3, ssrc: 0xA6, payload: payload(3)), to: Int(towardsA.media[0].port))
+        #expect(sequence(of: try #require(b.receive()).bytes) == 3)
+        b.send(makeRTP(sequence: 4, ssrc: 0xB4, payload: payload(4)), to: Int(towardsB.media[0].port))
+        #expect(sequence(of: try #require(a.receive()).bytes) == 4)
+    }
 }

@@ -179,7 +179,6 @@ public actor NGCallController {
         let q = 1 - p
         if let label = request.label { call.labels[p] = label }
         call.lastSignal = now
-        let isIPv6 = request.addressFamily == .ip6
         let override = Self.overrideAddress(request)
         let sdesOff = request.sdes.contains(.off)
         var sessionAddress: String?
@@ -187,8 +186,15 @@ public actor NGCallController {
         for i in sdp.media.indices {
             let m = sdp.media[i]
             guard m.isRTP, !m.isRejected else { continue }
-            let pair = try await call.pair(i, media: m.media, engine: engine, rtcpMux: false, isIPv6: isIPv6)
             let endpoint = NGSDPEndpoint(sdp, index: i, override: override)
+            // The offerer's leg speaks the offerer's family; the other side's is the requested one
+            // (`address family`), so IPv4 and IPv6 endpoints can be bridged.
+            let offererIPv6 = endpoint.rtp.map { $0.host.contains(":") } ?? (sdp.connection(of: i)?.addressType == .ipv6)
+            let otherIPv6 = request.addressFamily.map { $0 == .ip6 } ?? offererIPv6
+            var families = [false, false]
+            families[p] = offererIPv6
+            families[q] = otherIPv6
+            let pair = try await call.pair(i, media: m.media, engine: engine, isIPv6: families)
             var out = m
             // SRTP: pass SDES through untouched when both sides use it, else terminate it here.
             let targetProto = request.transportProtocol.map(\.rawValue) ?? m.proto
@@ -568,12 +574,12 @@ final class NGCall: @unchecked Sendable {
 
     /// The pair for media section `index`, created (two legs, linked) on first use.
     func pair(
-        _ index: Int, media: String, engine: MediaEngine, rtcpMux: Bool, isIPv6: Bool
+        _ index: Int, media: String, engine: MediaEngine, isIPv6: [Bool]
     ) async throws(NGControllerError) -> NGMediaPair {
         if index < pairs.count, let pair = pairs[index] { return pair }
         do {
-            let a = try await engine.addLeg(to: session, options: LegOptions(rtcpMux: rtcpMux, isIPv6: isIPv6))
-            let b = try await engine.addLeg(to: session, options: LegOptions(rtcpMux: rtcpMux, isIPv6: isIPv6))
+            let a = try await engine.addLeg(to: session, options: LegOptions(isIPv6: isIPv6[0]))
+            let b = try await engine.addLeg(to: session, options: LegOptions(isIPv6: isIPv6[1]))
             try await engine.link(a.leg, b.leg)
             let pair = NGMediaPair(media: media, legs: [a, b])
             while pairs.count <= index { pairs.append(nil) }
