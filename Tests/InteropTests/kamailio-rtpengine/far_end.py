@@ -155,6 +155,9 @@ def main():
             pass
 
     signal.signal(signal.SIGUSR1, on_usr1)
+    # A parent may start us from a thread that blocks signals (Foundation's Process does);
+    # the mask is inherited, so undo it or SIGUSR1/SIGTERM would never arrive.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1, signal.SIGTERM, signal.SIGINT})
 
     sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sip.bind(("127.0.0.1", 0))
