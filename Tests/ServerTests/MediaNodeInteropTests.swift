@@ -48,6 +48,7 @@ import Glibc
                 "--table=-1", "--interface=127.0.0.1", "--listen-ng=127.0.0.1:\(ngPort)",
                 "--port-min=\(rtpPorts.lowerBound)", "--port-max=\(rtpPorts.upperBound)",
                 "--foreground", "--log-stderr", "--log-level=6",
+                "--delete-delay=0",  // forget a call at once on delete, as Tandem does
             ])
         } else {
             node = try peers.start(tandemBinary(), unmasked: false, [
@@ -106,6 +107,11 @@ import Glibc
         farEnd.signal(SIGUSR1)  // hang up: the UAS sends BYE through Kamailio
         let farStatus = await farEnd.waitForExit(within: 10)
         let sippStatus = await caller.waitForExit(within: 15)
+        // far_end.py exits once its BYE got 200, which Kamailio relays only after rtpengine_delete().
+        let (_, afterReply) = Self.ngExchange(port: ngPort, command: .dictionary([
+            "command": .string("query"), "call-id": .string(callID),
+        ]))
+        let afterBYE = afterReply.flatMap { Self.ngBody($0) }
         let resultLine = try #require(await farEnd.stdout.line(where: { $0.hasPrefix("result ") }, within: 2),
                                       "far_end.py gave no result: \(farEnd.stdout.all)\n\(farEnd.stderr.all)")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(resultLine.dropFirst(7).utf8)) as? [String: Any])
@@ -120,7 +126,7 @@ import Glibc
             far end: \(resultLine)
             SIPp log: \(actions)
             SIPp: \(caller.stdout.all.suffix(1500)) \(caller.stderr.all.suffix(1500))
-            node: \(node.stderr.all.suffix(3000))
+            node: \(node.stdout.all.suffix(1500)) \(node.stderr.all.suffix(3000))
             """
 
         // Signalling completed: SIPp saw its call succeed, the callee's BYE was answered 200.
@@ -147,6 +153,10 @@ import Glibc
         for port in [offerPort, answerPort].compactMap({ $0 }) {
             #expect((counted[port] ?? 0) >= Self.packets * 8 / 10, "node counted \(counted) for port \(port)\n\(context)")
         }
+
+        // Kamailio's rtpengine_delete() on the BYE removed the call from the node.
+        #expect(afterBYE?["result"]?.text == "error",
+                "query after BYE: \(afterReply.map { String(decoding: $0, as: UTF8.self) } ?? "no reply")")
     }
 
     // MARK: - ng over UDP (bencode, as Kamailio's rtpengine module sends it)

@@ -129,19 +129,15 @@ class Proc:
             self.cond.notify_all()
 
     def wait_line(self, predicate, timeout):
+        """The first line satisfying predicate, or None when the process ends or timeout passes first."""
         end = time.monotonic() + timeout
         with self.cond:
             while True:
-                for line in self.lines:
-                    if predicate(line):
-                        return line
+                hit = next((line for line in self.lines if predicate(line)), None)
                 left = end - time.monotonic()
-                if left <= 0 or self.p.poll() is not None and not any(predicate(l) for l in self.lines):
-                    if self.p.poll() is not None:
-                        return None
-                    if left <= 0:
-                        return None
-                self.cond.wait(min(left, 0.2) if left > 0 else 0.01)
+                if hit is not None or left <= 0 or self.p.poll() is not None:
+                    return hit
+                self.cond.wait(min(left, 0.2))
 
     def stop(self, sig=signal.SIGTERM):
         if self.p.poll() is None:
@@ -176,7 +172,8 @@ def main():
         if args.node == "rtpengine":
             node = Proc("rtpengine", ["/usr/bin/rtpengine", "--table=-1", "--interface=127.0.0.1",
                                       "--listen-ng=127.0.0.1:%d" % ng_port, "--port-min=%d" % lo,
-                                      "--port-max=%d" % hi, "--foreground", "--log-stderr", "--log-level=6"])
+                                      "--port-max=%d" % hi, "--foreground", "--log-stderr", "--log-level=6",
+                                      "--delete-delay=0"])
         else:
             node = Proc("tandem", [args.tandem, "media", "--ng", "127.0.0.1:%d" % ng_port,
                                    "--interface", "127.0.0.1", "--rtp-ports", "%d-%d" % (lo, hi), "--workers", "1"])
@@ -248,6 +245,8 @@ def main():
         os.kill(far.p.pid, signal.SIGUSR1)
         far.p.wait(10)
         sipp.p.wait(15)
+        _, after_reply, after = ng(ng_port, {"command": "query", "call-id": call_id})
+        print("ng query after BYE:", after_reply[:300] if after_reply else None)
         result_line = far.wait_line(lambda l: l.startswith("result "), 1)
         result = json.loads(result_line.split(" ", 1)[1])
         try:
@@ -274,6 +273,7 @@ def main():
             "UAC media came from its answer's address": answer_port is not None
                 and uac["sources"] == ["127.0.0.1:%d" % answer_port],
             "node query ok": isinstance(query, dict) and query.get("result") == "ok",
+            "call gone from the node after BYE": isinstance(after, dict) and after.get("result") == "error",
         }
         streams = []
         if isinstance(query, dict):
