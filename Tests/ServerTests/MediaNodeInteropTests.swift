@@ -157,6 +157,12 @@ import Glibc
         // Kamailio's rtpengine_delete() on the BYE removed the call from the node.
         #expect(afterBYE?["result"]?.text == "error",
                 "query after BYE: \(afterReply.map { String(decoding: $0, as: UTF8.self) } ?? "no reply")")
+
+        // `tandem media` leaves cleanly on SIGTERM.
+        if !useRTPEngine {
+            node.signal(SIGTERM)
+            #expect(await node.waitForExit(within: 5) == 0, "tandem media on SIGTERM: \(node.stderr.all.suffix(2000))")
+        }
     }
 
     // MARK: - ng over UDP (bencode, as Kamailio's rtpengine module sends it)
