@@ -7,12 +7,14 @@ SDP (port LOCAL_BASE+4i+2). The relay's rewritten offer SDP is what side B is to
 where B sends; the rewritten answer SDP is what A is told, so its port is where A sends.
 Layout line: "LOCAL_A LOCAL_B RELAY_IP RELAY_PORT_A RELAY_PORT_B".
 
-Usage: ng_setup.py --ng 127.0.0.1:PORT --calls N --local-base P --out FILE [--tag NAME]
+Usage: ng_setup.py --ng 127.0.0.1:PORT [--wait SECONDS] [--calls N --local-base P --out FILE] [--tag NAME]
+--wait first pings the relay until it answers "pong" (it is starting), failing after SECONDS.
 """
 import argparse
 import os
 import socket
 import sys
+import time
 
 
 def bencode(value):
@@ -120,13 +122,30 @@ def media_endpoint(text):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ng", required=True)
-    parser.add_argument("--calls", type=int, required=True)
-    parser.add_argument("--local-base", type=int, required=True)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--wait", type=float, default=0)
+    parser.add_argument("--calls", type=int, default=0)
+    parser.add_argument("--local-base", type=int, default=16000)
+    parser.add_argument("--out")
     parser.add_argument("--tag", default="perf")
     args = parser.parse_args()
 
     client = NGClient(args.ng)
+    if args.wait > 0:
+        deadline = time.monotonic() + args.wait
+        while True:
+            try:
+                reply = client.request({"command": "ping"}, timeout=0.2, attempts=1)
+                if reply.get("result") == "pong":
+                    break
+            except (RuntimeError, ConnectionRefusedError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no pong from {args.ng} within {args.wait} s")
+            time.sleep(0.1)
+    if args.calls == 0:
+        return 0
+    if not args.out:
+        raise RuntimeError("--out is required with --calls")
     lines = []
     for i in range(args.calls):
         local_a, local_b = args.local_base + 4 * i, args.local_base + 4 * i + 2
