@@ -33,7 +33,9 @@ tandem_binary() {
 
 # tandem_has_media BINARY: whether this Tandem build has the `media` subcommand.
 tandem_has_media() {
-  "$1" media --help 2>&1 | grep -q -- '--rtp-ports'
+  local help
+  help=$("$1" media --help 2>&1 || true)
+  [[ "$help" == *--rtp-ports* ]]
 }
 
 # The relay under test and the load generator run SCHED_FIFO when this user may (root), so that
