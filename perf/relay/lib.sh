@@ -48,7 +48,8 @@ if chrt -f 10 true 2>/dev/null; then RT=(chrt -f 10); else RT=(); fi
 # until it answers (ng ping, or the forwarder's "ready" line) and sets RELAY_PID.
 # Both ng relays get one media worker thread; their helper threads run on the same CPU and count.
 # rtpengine reads /etc/rtpengine/rtpengine.conf unless told not to (its CLI and HTTP ports would
-# clash with any other rtpengine on the machine).
+# clash with any other rtpengine on the machine). Tandem pins its workers to CPUs by itself unless
+# told not to (--no-pin), which would override the taskset. Both log errors only.
 start_relay() {
   local kind=$1 cpu=$2 log=$3 layout=${4:-}
   case "$kind" in
@@ -62,7 +63,7 @@ start_relay() {
       ;;
     tandem)
       "${RT[@]}" taskset -c "$cpu" "$TANDEM" media --ng 127.0.0.1:$NG_PORT --interface 127.0.0.1 \
-        --rtp-ports $RELAY_PORTS_MIN-$RELAY_PORTS_MAX --workers 1 > "$log" 2>&1 &
+        --rtp-ports $RELAY_PORTS_MIN-$RELAY_PORTS_MAX --workers 1 --no-pin --log-level error > "$log" 2>&1 &
       RELAY_PID=$!
       STARTED_PIDS+=("$RELAY_PID")
       timeout 20 python3 "$here/relay/ng_setup.py" --ng 127.0.0.1:$NG_PORT --wait 10
@@ -72,7 +73,7 @@ start_relay() {
       RELAY_PID=$!
       STARTED_PIDS+=("$RELAY_PID")
       local deadline=$((SECONDS + 10))
-      until grep -q '^ready' "$log"; do
+      until grep -qs '^ready' "$log"; do
         if ! kill -0 "$RELAY_PID" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
           echo "perf: the C forwarder did not start:" >&2
           cat "$log" >&2
