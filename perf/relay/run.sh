@@ -25,7 +25,7 @@ TANDEM="$TANDEM_BINARY"
 work="$(mktemp -d)"
 BIN="$work"
 trap 'stop_started; rm -rf "$work"' EXIT
-trap 'exit 143' TERM INT
+trap 'echo "perf/run: stopped (time limit or signal); stopping what it started" >&2; exit 143' TERM INT
 build_tools
 
 relays="cforwarder rtpengine tandem"
