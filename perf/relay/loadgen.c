@@ -23,7 +23,7 @@
  *                over all packets sent in the window, in µs
  *   relay CPU    with --pid: utime+stime of the whole process (/proc/PID/stat, all threads) and the
  *                sum of the threads' on-CPU time (/proc/PID/task/T/schedstat, ns), window end
- *                minus start, per forwarded datagram
+ *                minus start, per forwarded datagram; utime alone too (user space's share)
  *   loadgen CPU  its own CPU share in the window and how many timer ticks it ran late, to tell
  *                a starved load generator from a slow relay
  *
@@ -80,10 +80,10 @@ static int bind_udp(int port) {
     return fd;
 }
 
-/* CPU of a whole process: utime+stime in seconds from /proc/PID/stat, and the sum of every
+/* CPU of a whole process: utime+stime (and utime alone) in seconds from /proc/PID/stat, and the sum of every
  * thread's sum_exec_runtime (ns) from /proc/PID/task/T/schedstat. */
-static void relay_cpu(int pid, double *stat_s, uint64_t *sched_ns) {
-    *stat_s = 0; *sched_ns = 0;
+static void relay_cpu(int pid, double *stat_s, double *user_s, uint64_t *sched_ns) {
+    *stat_s = 0; *user_s = 0; *sched_ns = 0;
     if (pid <= 0) return;
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -95,8 +95,10 @@ static void relay_cpu(int pid, double *stat_s, uint64_t *sched_ns) {
         char *p = strrchr(buf, ')');
         unsigned long ut = 0, st = 0;
         /* after ')': state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2) {
             *stat_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+            *user_s = (double)ut / (double)sysconf(_SC_CLK_TCK);
+        }
     }
     snprintf(path, sizeof path, "/proc/%d/task", pid);
     DIR *d = opendir(path);
@@ -191,7 +193,7 @@ int main(int argc, char **argv) {
 
     uint64_t tick = 0, forwarded = 0, late_ticks = 0, bad = 0, send_errors = 0;
     int in_window = 0, done_sending = 0;
-    double cpu0_stat = 0, cpu1_stat = 0, self0 = 0, self1 = 0;
+    double cpu0_stat = 0, cpu1_stat = 0, user0 = 0, user1 = 0, self0 = 0, self1 = 0;
     uint64_t cpu0_sched = 0, cpu1_sched = 0, wall0 = 0, wall1 = 0, stop_at = 0;
     struct epoll_event evs[MAXEV];
 
@@ -209,12 +211,12 @@ int main(int argc, char **argv) {
                     uint64_t t = now_ns();
                     if (!in_window && t >= win_start) {
                         in_window = 1;
-                        relay_cpu(pid, &cpu0_stat, &cpu0_sched);
+                        relay_cpu(pid, &cpu0_stat, &user0, &cpu0_sched);
                         self0 = self_cpu();
                         wall0 = now_ns();
                     }
                     if (t >= win_end) {
-                        relay_cpu(pid, &cpu1_stat, &cpu1_sched);
+                        relay_cpu(pid, &cpu1_stat, &user1, &cpu1_sched);
                         self1 = self_cpu();
                         wall1 = now_ns();
                         done_sending = 1;
@@ -290,12 +292,12 @@ int main(int argc, char **argv) {
     double per = forwarded ? 1e9 / (double)forwarded : 0;
     printf("loadgen calls=%d window_s=%.3f sent=%llu received=%llu lost=%lld loss_pct=%.4f forwarded=%llu "
            "misrouted=%llu bad=%llu send_errors=%llu silent_streams=%d jitter_p50_us=%.1f jitter_p99_us=%.1f jitter_max_us=%.1f "
-           "relay_cpu_s=%.3f relay_cpu_ns_per_packet=%.0f relay_sched_s=%.4f relay_sched_ns_per_packet=%.0f "
+           "relay_cpu_s=%.3f relay_cpu_ns_per_packet=%.0f relay_user_ns_per_packet=%.0f relay_sched_s=%.4f relay_sched_ns_per_packet=%.0f "
            "loadgen_cpu_share=%.3f late_ticks=%llu\n",
            ns / 2, window, (unsigned long long)sent, (unsigned long long)received, (long long)sent - (long long)received,
            sent ? 100.0 * (double)((long long)sent - (long long)received) / (double)sent : 0.0, (unsigned long long)forwarded,
            (unsigned long long)misrouted, (unsigned long long)bad, (unsigned long long)send_errors, silent, p50, p99, pmax,
-           relay_stat, relay_stat * per, relay_sched, relay_sched * per,
+           relay_stat, relay_stat * per, (user1 - user0) * per, relay_sched, relay_sched * per,
            window > 0 ? (self1 - self0) / window : 0, (unsigned long long)late_ticks);
     return 0;
 }

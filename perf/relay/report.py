@@ -31,16 +31,17 @@ for key, rows in runs.items():
 kinds = [k for k in NAMES if any(key[0] == k for key in chosen)]
 loads = sorted({key[1] for key in chosen})
 
-print("| relay | calls | CPU ns per forwarded packet | (threads' run time) | relay CPU | forwarded/s "
+print("| relay | calls | CPU ns per forwarded packet | (of it in user space) | (threads' run time) | relay CPU | forwarded/s "
       "| loss | added jitter p50 / p99 / max | load generator CPU, late ticks |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for n in loads:
     for kind in kinds:
         r = chosen.get((kind, n))
         if r is None:
             continue
         w = r["window_s"]
-        print(f"| {NAMES[kind]} | {n} | {r['relay_cpu_ns_per_packet']:.0f} | {r['relay_sched_ns_per_packet']:.0f} "
+        print(f"| {NAMES[kind]} | {n} | {r['relay_cpu_ns_per_packet']:.0f} | {r.get('relay_user_ns_per_packet', 0):.0f} "
+              f"| {r['relay_sched_ns_per_packet']:.0f} "
               f"| {100 * r['relay_cpu_s'] / w:.1f} % | {r['forwarded'] / w:.0f} "
               f"| {r['loss_pct']:.3f} % ({r['lost']:.0f} of {r['sent']:.0f}) "
               f"| {r['jitter_p50_us']:.0f} / {r['jitter_p99_us']:.0f} / {r['jitter_max_us']:.0f} µs "
@@ -48,7 +49,9 @@ for n in loads:
 print("")
 print("CPU: utime+stime of the whole relay process (all threads, /proc/PID/stat) over the window, divided by")
 print("the datagrams the load generator received from it in the window; the run-time column is the sum of")
-print("the threads' /proc/PID/task/T/schedstat as a cross-check. Added jitter: one-way delay minus that")
+print("the threads' /proc/PID/task/T/schedstat as a cross-check. On loopback the kernel delivers each datagram")
+print("into the receiving socket in the sender's context, so the relay's system time includes the delivery to the")
+print("load generator (the same for every relay; it is most of the floor). Added jitter: one-way delay minus that")
 print("stream's minimum, over every packet sent in the window.")
 print("")
 
