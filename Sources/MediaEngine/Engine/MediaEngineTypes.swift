@@ -176,11 +176,15 @@ public struct DropCounters: Hashable, Sendable {
     public var noDestination: UInt64 = 0
     /// sendmmsg refused the datagram.
     public var sendFailed: UInt64 = 0
+    /// RTP from an endpoint whose media is blocked (`LegUpdate.blockMedia`).
+    public var blocked: UInt64 = 0
+    /// RFC 4733 telephone-event RTP from an endpoint whose DTMF is blocked (`LegUpdate.blockDTMF`).
+    public var blockedDTMF: UInt64 = 0
 
     /// All drops.
     public var total: UInt64 {
         sourceMismatch &+ malformed &+ srtpAuthentication &+ srtpReplay &+ srtpOther &+ direction &+ noDestination
-            &+ sendFailed
+            &+ sendFailed &+ blocked &+ blockedDTMF
     }
 
     /// No drops.

@@ -78,6 +78,16 @@ extension MediaWorker {
                 return
             }
             noteRTP(packet, slot: slot, now: now)
+            // Blocking drops RTP only, after statistics and latching: the endpoint is still heard
+            // (timeouts, SSRC events), just not relayed. RTCP keeps flowing so reports stay sane.
+            if leg.pointee.isMediaBlocked {
+                leg.pointee.drops.blocked &+= 1
+                return
+            }
+            if leg.pointee.isDTMFBlocked, leg.pointee.telephoneEventMask & (UInt128(1) << packet.payloadType.rawValue) != 0 {
+                leg.pointee.drops.blockedDTMF &+= 1
+                return
+            }
         }
 
         guard leg.pointee.direction.acceptsFromEndpoint else {
