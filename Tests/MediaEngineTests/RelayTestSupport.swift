@@ -147,3 +147,25 @@ func makeLinkedPair(_ engine: MediaEngine, id: String, a: RelayEndpoint, b: Rela
     }
     return LinkedPair(session: session, a: legA, b: legB)
 }
+
+func bigEndian(_ v: UInt32) -> [UInt8] {
+    [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+}
+
+func word(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+    bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
+}
+
+func timestamp(of rtp: [UInt8]) -> UInt32 { word(rtp, at: 4) }
+
+/// Builds an RTCP sender report with no report blocks (RFC 3550 §6.4.1), 28 bytes.
+func makeSR(ssrc: UInt32, ntpSeconds: UInt32, ntpFraction: UInt32, rtpTimestamp: UInt32) -> [UInt8] {
+    [0x80, 200, 0, 6] + bigEndian(ssrc) + bigEndian(ntpSeconds) + bigEndian(ntpFraction) + bigEndian(rtpTimestamp)
+        + bigEndian(10) + bigEndian(1600)
+}
+
+/// Builds an RTCP receiver report with one report block carrying `lsr` and `dlsr` (RFC 3550 §6.4.2), 32 bytes.
+func makeRR(ssrc: UInt32, about source: UInt32, lsr: UInt32, dlsr: UInt32) -> [UInt8] {
+    [0x81, 201, 0, 7] + bigEndian(ssrc) + bigEndian(source) + bigEndian(0) + bigEndian(100) + bigEndian(0)
+        + bigEndian(lsr) + bigEndian(dlsr)
+}

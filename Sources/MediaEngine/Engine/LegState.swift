@@ -77,6 +77,8 @@ struct LegState {
     var isDTMFBlocked = false
     var telephoneEventMask: UInt128 = 0
     var rewritesOutboundStream = false
+    /// Output SSRC/sequence/timestamp state while `rewritesOutboundStream` is on.
+    var rewriter = StreamRewriter()
 
     var packetsIn: UInt64 = 0
     var bytesIn: UInt64 = 0

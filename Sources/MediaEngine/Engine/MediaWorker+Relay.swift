@@ -94,7 +94,7 @@ extension MediaWorker {
             leg.pointee.drops.direction &+= 1
             return
         }
-        forward(from: leg, data: data, length: length, isRTCP: isRTCP)
+        forward(from: leg, data: data, length: length, isRTCP: isRTCP, now: now)
     }
 
     /// Receive statistics, stream start and SSRC change for an accepted RTP packet.
@@ -122,7 +122,9 @@ extension MediaWorker {
     /// Copies the datagram into the send batch for the linked leg's socket and peer, protecting it
     /// with the outbound SRTP context when the linked leg has one.
     @inline(__always)
-    private func forward(from leg: UnsafeMutablePointer<LegState>, data: UnsafeMutablePointer<UInt8>, length: Int, isRTCP: Bool) {
+    private func forward(
+        from leg: UnsafeMutablePointer<LegState>, data: UnsafeMutablePointer<UInt8>, length: Int, isRTCP: Bool, now: UInt64
+    ) {
         let target = Int(leg.pointee.linked)
         guard target >= 0, target < legCapacity, legs[target].isActive else {
             leg.pointee.drops.noDestination &+= 1
@@ -150,6 +152,14 @@ extension MediaWorker {
         let j = sendCount
         guard let slotBuffer = tdm_batch_buffer(sendBatch, j) else { return }
         slotBuffer.update(from: data, count: length)
+        // Rewritten in the copy, before protection, so the outbound SRTP context sees one SSRC.
+        if out.pointee.rewritesOutboundStream {
+            if isRTCP {
+                Self.rewriteRTCP(slotBuffer, length: length, with: out.pointee.rewriter)
+            } else {
+                Self.rewriteRTP(slotBuffer, with: &out.pointee.rewriter, now: now, clockRate: out.pointee.clockRate)
+            }
+        }
         var outLength = length
         if let srtp = out.pointee.outboundSRTP {
             let buffer = UnsafeMutableRawBufferPointer(start: slotBuffer, count: Int(Self.bufferSize))
@@ -165,6 +175,48 @@ extension MediaWorker {
         sendFDs[Int(j)] = fd
         sendLegs[Int(j)] = Int32(target)
         sendCount = j + 1
+    }
+
+    /// Rewrites SSRC, sequence number and timestamp of a plain RTP packet (≥ 12 bytes) in place.
+    @inline(__always)
+    private static func rewriteRTP(
+        _ p: UnsafeMutablePointer<UInt8>, with rewriter: inout StreamRewriter, now: UInt64, clockRate: UInt64
+    ) {
+        let out = rewriter.rewrite(
+            ssrc: read32(p + 8), sequence: UInt16(p[2]) << 8 | UInt16(p[3]), timestamp: read32(p + 4), now: now,
+            clockRate: clockRate)
+        p[2] = UInt8(truncatingIfNeeded: out.sequence >> 8)
+        p[3] = UInt8(truncatingIfNeeded: out.sequence)
+        write32(out.timestamp, p + 4)
+        write32(out.ssrc, p + 8)
+    }
+
+    /// Gives the first SR or RR of a compound RTCP packet the rewritten stream's SSRC as its sender
+    /// SSRC (RFC 3550 §6.4.1/§6.4.2: bytes 4–7), and an SR from the current source the rewritten RTP
+    /// timestamp, so the endpoint's RTP/NTP mapping matches the RTP it receives. Nothing before the
+    /// first RTP packet; report blocks and other packets of the compound are left alone.
+    @inline(__always)
+    private static func rewriteRTCP(_ p: UnsafeMutablePointer<UInt8>, length: Int, with rewriter: StreamRewriter) {
+        guard rewriter.isStarted, length >= 8, p[1] == RTCPPacketType.senderReport || p[1] == RTCPPacketType.receiverReport
+        else { return }
+        let sender = read32(p + 4)
+        write32(rewriter.outputSSRC, p + 4)
+        if p[1] == RTCPPacketType.senderReport, length >= 28, sender == rewriter.sourceSSRC {
+            write32(read32(p + 16) &+ rewriter.timestampOffset, p + 16)
+        }
+    }
+
+    @inline(__always)
+    static func read32(_ p: UnsafeMutablePointer<UInt8>) -> UInt32 {
+        UInt32(p[0]) << 24 | UInt32(p[1]) << 16 | UInt32(p[2]) << 8 | UInt32(p[3])
+    }
+
+    @inline(__always)
+    static func write32(_ v: UInt32, _ p: UnsafeMutablePointer<UInt8>) {
+        p[0] = UInt8(truncatingIfNeeded: v >> 24)
+        p[1] = UInt8(truncatingIfNeeded: v >> 16)
+        p[2] = UInt8(truncatingIfNeeded: v >> 8)
+        p[3] = UInt8(truncatingIfNeeded: v)
     }
 
     @inline(__always)

@@ -304,7 +304,10 @@ final class MediaWorker: @unchecked Sendable {
         if let b = u.blockMedia { legs[i].isMediaBlocked = b }
         if let b = u.blockDTMF { legs[i].isDTMFBlocked = b }
         if let m = u.telephoneEventMask { legs[i].telephoneEventMask = m }
-        if let r = u.rewritesOutboundStream { legs[i].rewritesOutboundStream = r }
+        if let r = u.rewritesOutboundStream, r != legs[i].rewritesOutboundStream {
+            legs[i].rewritesOutboundStream = r
+            legs[i].rewriter.reset()
+        }
         return .success(())
     }
 
