@@ -69,7 +69,9 @@ extension MediaWorker {
             if isRTCPSocket { leg.pointee.rtcpPeer.latch(source) } else { leg.pointee.rtpPeer.latch(source) }
         }
 
-        if !isRTCP {
+        if isRTCP {
+            noteRTCP(from: leg, data: data, length: length, now: now)
+        } else {
             let packet: RTPPacket
             do {
                 packet = try RTPPacket(parsing: UnsafeRawBufferPointer(start: data, count: length))
@@ -117,6 +119,44 @@ extension MediaWorker {
         let arrival = RTPTimestamp(UInt32(truncatingIfNeeded: (now / 1000) &* leg.pointee.clockRate / 1_000_000))
         _ = leg.pointee.receiveStatistics.record(
             sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, arrival: arrival)
+    }
+
+    /// Round-trip time from the endpoint's SR/RR report blocks: a block whose LSR is the last SR relayed
+    /// to this endpoint gives RTT = now − relay time − DLSR (RFC 3550 §6.4.1). Views only, no allocation.
+    @inline(__always)
+    private func noteRTCP(from leg: UnsafeMutablePointer<LegState>, data: UnsafeMutablePointer<UInt8>, length: Int, now: UInt64) {
+        let lsr = leg.pointee.lastForwardedSR
+        // LSR 0 means "no SR received" (§6.4.1), so 0 cannot be matched.
+        guard lsr != 0 else { return }
+        let datagram = UnsafeRawBufferPointer(start: data, count: length)
+        var offset = 0
+        while offset < length {
+            guard let packet = try? RTCPPacket(parsing: UnsafeRawBufferPointer(rebasing: datagram[offset...])) else { return }
+            offset += packet.bytes.count
+            var blocks: RTCPReportBlocks
+            switch packet.packetType {
+            case RTCPPacketType.senderReport:
+                guard let sr = try? RTCPSenderReport(parsing: packet) else { return }
+                blocks = sr.reportBlocks
+            case RTCPPacketType.receiverReport:
+                guard let rr = try? RTCPReceiverReport(parsing: packet) else { return }
+                blocks = rr.reportBlocks
+            default:
+                continue
+            }
+            while let block = blocks.next() {
+                guard block.lastSenderReport == lsr else { continue }
+                // DLSR is in units of 1/65536 s.
+                let dlsr = UInt64(block.delaySinceLastSenderReport) &* 1_000_000_000 >> 16
+                let sentAt = leg.pointee.lastForwardedSRAt
+                // A negative result is a broken or lying endpoint: keep the last good value.
+                if now >= sentAt, now - sentAt >= dlsr {
+                    leg.pointee.roundTripNanoseconds = now - sentAt - dlsr
+                    leg.pointee.hasRoundTrip = true
+                }
+                return
+            }
+        }
     }
 
     /// Copies the datagram into the send batch for the linked leg's socket and peer, protecting it
@@ -169,6 +209,12 @@ extension MediaWorker {
                 count(error, on: out)
                 return
             }
+        }
+        // An SR relayed to this endpoint: remember its NTP middle bits to match the LSR of the
+        // endpoint's reports (RFC 3550 §6.4.1). SR is first in a compound (§6.1).
+        if isRTCP, length >= 28, data[1] == RTCPPacketType.senderReport {
+            out.pointee.lastForwardedSR = UInt32(data[10]) << 24 | UInt32(data[11]) << 16 | UInt32(data[12]) << 8 | UInt32(data[13])
+            out.pointee.lastForwardedSRAt = now
         }
         tdm_batch_set_length(sendBatch, j, UInt32(outLength))
         tdm_batch_peer(sendBatch, j).pointee = peer

@@ -328,14 +328,15 @@ final class MediaWorker: @unchecked Sendable {
             let lost = leg.receiveStatistics.cumulativeLost
             let lossPercent = expected > 0 ? max(0, Double(lost)) * 100 / Double(expected) : 0
             let jitterMS = leg.receiveStatistics.jitterEstimate * 1000 / Double(leg.clockRate)
+            let rttMS: Double? = leg.hasRoundTrip ? Double(leg.roundTripNanoseconds) / 1_000_000 : nil
             let mos = EModel.meanOpinionScore(
-                codec: .g711(), oneWayDelayMilliseconds: 0, jitterMilliseconds: jitterMS,
+                codec: .g711(), oneWayDelayMilliseconds: (rttMS ?? 0) / 2, jitterMilliseconds: jitterMS,
                 packetLossPercent: lossPercent)
             result.legs.append(LegStatistics(
                 leg: MediaLegHandle(session: session, slot: slot, generation: leg.generation),
                 packetsIn: leg.packetsIn, bytesIn: leg.bytesIn, packetsOut: leg.packetsOut, bytesOut: leg.bytesOut,
                 rtcpPacketsIn: leg.rtcpPacketsIn, dropped: leg.drops, expectedPackets: expected, cumulativeLost: lost,
-                jitterMilliseconds: jitterMS, meanOpinionScore: mos, ssrc: leg.hasSSRC ? SSRC(leg.ssrc) : nil,
+                jitterMilliseconds: jitterMS, meanOpinionScore: mos, roundTripMilliseconds: rttMS, ssrc: leg.hasSSRC ? SSRC(leg.ssrc) : nil,
                 peer: leg.rtpDestination.flatMap(Self.mediaAddress), isTimedOut: leg.isTimedOut))
         }
         return .success(result)
