@@ -101,11 +101,11 @@ extension SRTPContext {
 
 /// A running engine on loopback with a small port range, stopped by `close()`.
 func makeEngine(workers: Int = 1, ports: ClosedRange<Int> = 41000...41099, mediaTimeout: Duration = .seconds(120),
-                relatchThreshold: Int = 5) throws -> MediaEngine {
+                relatchThreshold: Int = 5, loadWindow: Duration = .seconds(1)) throws -> MediaEngine {
     let engine = try MediaEngine(configuration: MediaEngineConfiguration(
         workerCount: workers, portRange: try RTPPortRange(ports.lowerBound, ports.upperBound),
         bindAddress: "127.0.0.1", advertisedAddress: "192.0.2.10", bindAddressIPv6: "::1",
-        mediaTimeout: mediaTimeout, pinsWorkers: false, relatchThreshold: relatchThreshold))
+        mediaTimeout: mediaTimeout, pinsWorkers: false, relatchThreshold: relatchThreshold, loadWindow: loadWindow))
     try engine.start()
     return engine
 }

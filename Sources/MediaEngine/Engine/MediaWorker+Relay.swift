@@ -12,19 +12,22 @@ extension MediaWorker {
         let fd = isRTCPSocket ? legs[slot].rtcpFD : legs[slot].rtpFD
         for _ in 0..<4 {
             let n = tdm_recv_batch(fd, recvBatch)
-            guard n > 0 else { return }
+            guard n > 0 else { break }
             let now = tdm_monotonic_ns()
+            totalPacketsIn &+= UInt64(n)
             for i in 0..<UInt32(n) {
-                handleDatagram(slot: slot, isRTCPSocket: isRTCPSocket, index: i, now: now)
+                if !handleDatagram(slot: slot, isRTCPSocket: isRTCPSocket, index: i, now: now) { totalPacketsDropped &+= 1 }
             }
             flushSends()
-            if UInt32(n) < Self.batchCapacity { return }
+            if UInt32(n) < Self.batchCapacity { break }
         }
+        publishLoad()
     }
 
+    /// Handles one received datagram; false when it was dropped (counted on the leg by reason).
     @inline(__always)
-    private func handleDatagram(slot: Int, isRTCPSocket: Bool, index i: UInt32, now: UInt64) {
-        guard let data = tdm_batch_buffer(recvBatch, i), let source = tdm_batch_peer(recvBatch, i) else { return }
+    private func handleDatagram(slot: Int, isRTCPSocket: Bool, index i: UInt32, now: UInt64) -> Bool {
+        guard let data = tdm_batch_buffer(recvBatch, i), let source = tdm_batch_peer(recvBatch, i) else { return false }
         var length = Int(tdm_batch_length(recvBatch, i))
         let leg = legs + slot
         leg.pointee.packetsIn &+= 1
@@ -40,7 +43,7 @@ extension MediaWorker {
         }
         if case .drop = verdict {
             leg.pointee.drops.sourceMismatch &+= 1
-            return
+            return false
         }
 
         // RFC 5761 §4 / RFC 7983: RTP and RTCP are told apart by the second byte.
@@ -52,7 +55,7 @@ extension MediaWorker {
         case .rtcp where length >= 8: isRTCP = true
         default:
             leg.pointee.drops.malformed &+= 1
-            return
+            return false
         }
         if isRTCP { leg.pointee.rtcpPacketsIn &+= 1 }
 
@@ -61,7 +64,7 @@ extension MediaWorker {
                 length = isRTCP ? try srtp.unprotectRTCP(buffer, length: length) : try srtp.unprotect(buffer, length: length)
             } catch {
                 count(error, on: leg)
-                return
+                return false
             }
         }
 
@@ -77,26 +80,26 @@ extension MediaWorker {
                 packet = try RTPPacket(parsing: UnsafeRawBufferPointer(start: data, count: length))
             } catch {
                 leg.pointee.drops.malformed &+= 1
-                return
+                return false
             }
             noteRTP(packet, slot: slot, now: now)
             // Blocking drops RTP only, after statistics and latching: the endpoint is still heard
             // (timeouts, SSRC events), just not relayed. RTCP keeps flowing so reports stay sane.
             if leg.pointee.isMediaBlocked {
                 leg.pointee.drops.blocked &+= 1
-                return
+                return false
             }
             if leg.pointee.isDTMFBlocked, leg.pointee.telephoneEventMask & (UInt128(1) << packet.payloadType.rawValue) != 0 {
                 leg.pointee.drops.blockedDTMF &+= 1
-                return
+                return false
             }
         }
 
         guard leg.pointee.direction.acceptsFromEndpoint else {
             leg.pointee.drops.direction &+= 1
-            return
+            return false
         }
-        forward(from: leg, data: data, length: length, isRTCP: isRTCP, now: now)
+        return forward(from: leg, data: data, length: length, isRTCP: isRTCP, now: now)
     }
 
     /// Receive statistics, stream start and SSRC change for an accepted RTP packet.
@@ -164,16 +167,16 @@ extension MediaWorker {
     @inline(__always)
     private func forward(
         from leg: UnsafeMutablePointer<LegState>, data: UnsafeMutablePointer<UInt8>, length: Int, isRTCP: Bool, now: UInt64
-    ) {
+    ) -> Bool {
         let target = Int(leg.pointee.linked)
         guard target >= 0, target < legCapacity, legs[target].isActive else {
             leg.pointee.drops.noDestination &+= 1
-            return
+            return false
         }
         let out = legs + target
         guard out.pointee.direction.sendsToEndpoint else {
             out.pointee.drops.direction &+= 1
-            return
+            return false
         }
         let fd: Int32
         let peer: tdm_addr?
@@ -186,11 +189,11 @@ extension MediaWorker {
         }
         guard let peer else {
             out.pointee.drops.noDestination &+= 1
-            return
+            return false
         }
         if sendCount == Self.batchCapacity { flushSends() }
         let j = sendCount
-        guard let slotBuffer = tdm_batch_buffer(sendBatch, j) else { return }
+        guard let slotBuffer = tdm_batch_buffer(sendBatch, j) else { return false }
         slotBuffer.update(from: data, count: length)
         // Rewritten in the copy, before protection, so the outbound SRTP context sees one SSRC.
         if out.pointee.rewritesOutboundStream {
@@ -207,7 +210,7 @@ extension MediaWorker {
                 outLength = isRTCP ? try srtp.protectRTCP(buffer, length: length) : try srtp.protect(buffer, length: length)
             } catch {
                 count(error, on: out)
-                return
+                return false
             }
         }
         // An SR relayed to this endpoint: remember its NTP middle bits to match the LSR of the
@@ -221,6 +224,7 @@ extension MediaWorker {
         sendFDs[Int(j)] = fd
         sendLegs[Int(j)] = Int32(target)
         sendCount = j + 1
+        return true
     }
 
     /// Rewrites SSRC, sequence number and timestamp of a plain RTP packet (≥ 12 bytes) in place.
@@ -286,6 +290,7 @@ extension MediaWorker {
             while next < end {
                 let sent = tdm_send_batch(fd, sendBatch, next, end - next)
                 if sent > 0 {
+                    totalPacketsOut &+= UInt64(sent)
                     for k in next..<next + UInt32(sent) {
                         let leg = legs + Int(sendLegs[Int(k)])
                         leg.pointee.packetsOut &+= 1
@@ -295,6 +300,7 @@ extension MediaWorker {
                 } else {
                     // The first remaining datagram failed (EAGAIN, unreachable, …): drop it, go on.
                     legs[Int(sendLegs[Int(next)])].drops.sendFailed &+= 1
+                    totalPacketsDropped &+= 1
                     next += 1
                 }
             }
