@@ -101,11 +101,11 @@ extension SRTPContext {
 
 /// A running engine on loopback with a small port range, stopped by `close()`.
 func makeEngine(workers: Int = 1, ports: ClosedRange<Int> = 41000...41099, mediaTimeout: Duration = .seconds(120),
-                relatchThreshold: Int = 5) throws -> MediaEngine {
+                relatchThreshold: Int = 5, loadWindow: Duration = .seconds(1)) throws -> MediaEngine {
     let engine = try MediaEngine(configuration: MediaEngineConfiguration(
         workerCount: workers, portRange: try RTPPortRange(ports.lowerBound, ports.upperBound),
         bindAddress: "127.0.0.1", advertisedAddress: "192.0.2.10", bindAddressIPv6: "::1",
-        mediaTimeout: mediaTimeout, pinsWorkers: false, relatchThreshold: relatchThreshold))
+        mediaTimeout: mediaTimeout, pinsWorkers: false, relatchThreshold: relatchThreshold, loadWindow: loadWindow))
     try engine.start()
     return engine
 }
@@ -146,4 +146,26 @@ func makeLinkedPair(_ engine: MediaEngine, id: String, a: RelayEndpoint, b: Rela
         try await engine.updateLeg(legB.leg, LegUpdate(remoteRTP: b.mediaAddress))
     }
     return LinkedPair(session: session, a: legA, b: legB)
+}
+
+func bigEndian(_ v: UInt32) -> [UInt8] {
+    [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+}
+
+func word(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+    bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
+}
+
+func timestamp(of rtp: [UInt8]) -> UInt32 { word(rtp, at: 4) }
+
+/// Builds an RTCP sender report with no report blocks (RFC 3550 §6.4.1), 28 bytes.
+func makeSR(ssrc: UInt32, ntpSeconds: UInt32, ntpFraction: UInt32, rtpTimestamp: UInt32) -> [UInt8] {
+    [0x80, 200, 0, 6] + bigEndian(ssrc) + bigEndian(ntpSeconds) + bigEndian(ntpFraction) + bigEndian(rtpTimestamp)
+        + bigEndian(10) + bigEndian(1600)
+}
+
+/// Builds an RTCP receiver report with one report block carrying `lsr` and `dlsr` (RFC 3550 §6.4.2), 32 bytes.
+func makeRR(ssrc: UInt32, about source: UInt32, lsr: UInt32, dlsr: UInt32) -> [UInt8] {
+    [0x81, 201, 0, 7] + bigEndian(ssrc) + bigEndian(source) + bigEndian(0) + bigEndian(100) + bigEndian(0)
+        + bigEndian(lsr) + bigEndian(dlsr)
 }

@@ -7,6 +7,7 @@ import TandemBase
 /// time, as the terminating path does. Allocation counts are gated by Thresholds/ (zero once warm).
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .tandemHotPath()
+    relayBenchmarks()
 
     Benchmark("MediaEngine.JitterBuffer.insertPull.steady") { benchmark in
         let buffer = JitterBuffer()

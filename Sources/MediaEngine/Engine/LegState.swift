@@ -77,6 +77,8 @@ struct LegState {
     var isDTMFBlocked = false
     var telephoneEventMask: UInt128 = 0
     var rewritesOutboundStream = false
+    /// Output SSRC/sequence/timestamp state while `rewritesOutboundStream` is on.
+    var rewriter = StreamRewriter()
 
     var packetsIn: UInt64 = 0
     var bytesIn: UInt64 = 0
@@ -88,6 +90,13 @@ struct LegState {
     var ssrc: UInt32 = 0
     var hasSSRC = false
     var lastRTPTick: UInt64 = 0
+    /// The middle 32 NTP bits of the last SR forwarded to this leg's endpoint (0: none) and when it
+    /// was queued (monotonic ns): the endpoint's reports echo them as LSR (RFC 3550 §6.4.1).
+    var lastForwardedSR: UInt32 = 0
+    var lastForwardedSRAt: UInt64 = 0
+    /// The last round-trip time between the worker and this leg's endpoint, in ns; valid when `hasRoundTrip`.
+    var roundTripNanoseconds: UInt64 = 0
+    var hasRoundTrip = false
     var isTimedOut = false
 
     /// Where RTP to this leg's endpoint goes, or nil while unknown.

@@ -194,6 +194,13 @@ public final class MediaEngine: Sendable {
         control.withLock { $0.sessionCounts }
     }
 
+    /// Each running worker's load: sessions, legs, packet totals, busy fraction, pinned CPU. Any thread;
+    /// reads atomics the workers publish, so it never waits for a worker. Empty when not running.
+    public func workerLoads() -> [WorkerLoad] {
+        let workers = control.withLock { $0.workers }
+        return workers.map { $0.load.snapshot(index: $0.index) }
+    }
+
     /// Allocates an even/odd port pair from the session's worker and opens the leg's sockets.
     public func addLeg(to session: MediaSessionHandle, options: LegOptions = LegOptions()) async throws(MediaSessionError)
         -> LegInfo

@@ -20,6 +20,8 @@ public struct MediaEngineConfiguration: Sendable {
     public var relatchThreshold: Int
     /// The worker's housekeeping tick (timeouts); 10 ms by design.
     public var tickInterval: Duration
+    /// The window over which `WorkerLoad.busyFraction` is measured (checked once per tick).
+    public var loadWindow: Duration
 
     /// The defaults: one worker per CPU, 20000–39999, all addresses, 120 s media timeout, pinned.
     public init(
@@ -32,7 +34,8 @@ public struct MediaEngineConfiguration: Sendable {
         mediaTimeout: Duration = .seconds(120),
         pinsWorkers: Bool = true,
         relatchThreshold: Int = 5,
-        tickInterval: Duration = .milliseconds(10)
+        tickInterval: Duration = .milliseconds(10),
+        loadWindow: Duration = .seconds(1)
     ) {
         self.workerCount = workerCount
         self.portRange = portRange
@@ -44,5 +47,6 @@ public struct MediaEngineConfiguration: Sendable {
         self.pinsWorkers = pinsWorkers
         self.relatchThreshold = relatchThreshold
         self.tickInterval = tickInterval
+        self.loadWindow = loadWindow
     }
 }

@@ -178,11 +178,15 @@ public struct DropCounters: Hashable, Sendable {
     public var noDestination: UInt64 = 0
     /// sendmmsg refused the datagram.
     public var sendFailed: UInt64 = 0
+    /// RTP from an endpoint whose media is blocked (`LegUpdate.blockMedia`).
+    public var blocked: UInt64 = 0
+    /// RFC 4733 telephone-event RTP from an endpoint whose DTMF is blocked (`LegUpdate.blockDTMF`).
+    public var blockedDTMF: UInt64 = 0
 
     /// All drops.
     public var total: UInt64 {
         sourceMismatch &+ malformed &+ srtpAuthentication &+ srtpReplay &+ srtpOther &+ direction &+ noDestination
-            &+ sendFailed
+            &+ sendFailed &+ blocked &+ blockedDTMF
     }
 
     /// No drops.
@@ -211,8 +215,12 @@ public struct LegStatistics: Sendable {
     public var cumulativeLost: Int32
     /// RFC 3550 A.8 interarrival jitter, in milliseconds.
     public var jitterMilliseconds: Double
-    /// E-model MOS estimate (G.711 with PLC, relay delay ignored).
+    /// E-model MOS estimate (G.711 with PLC; one-way delay taken as half of `roundTripMilliseconds`
+    /// when known, else 0).
     public var meanOpinionScore: Double
+    /// The last round-trip time between the engine and this leg's endpoint (RFC 3550 §6.4.1: from the
+    /// LSR/DLSR of the endpoint's reports on SRs relayed to it), in milliseconds; nil until measured.
+    public var roundTripMilliseconds: Double?
     /// The endpoint's current RTP SSRC, if any RTP arrived.
     public var ssrc: SSRC?
     /// The latched (or signalled) RTP peer address.

@@ -12,19 +12,22 @@ extension MediaWorker {
         let fd = isRTCPSocket ? legs[slot].rtcpFD : legs[slot].rtpFD
         for _ in 0..<4 {
             let n = tdm_recv_batch(fd, recvBatch)
-            guard n > 0 else { return }
+            guard n > 0 else { break }
             let now = tdm_monotonic_ns()
+            totalPacketsIn &+= UInt64(n)
             for i in 0..<UInt32(n) {
-                handleDatagram(slot: slot, isRTCPSocket: isRTCPSocket, index: i, now: now)
+                if !handleDatagram(slot: slot, isRTCPSocket: isRTCPSocket, index: i, now: now) { totalPacketsDropped &+= 1 }
             }
             flushSends()
-            if UInt32(n) < Self.batchCapacity { return }
+            if UInt32(n) < Self.batchCapacity { break }
         }
+        publishLoad()
     }
 
+    /// Handles one received datagram; false when it was dropped (counted on the leg by reason).
     @inline(__always)
-    private func handleDatagram(slot: Int, isRTCPSocket: Bool, index i: UInt32, now: UInt64) {
-        guard let data = tdm_batch_buffer(recvBatch, i), let source = tdm_batch_peer(recvBatch, i) else { return }
+    private func handleDatagram(slot: Int, isRTCPSocket: Bool, index i: UInt32, now: UInt64) -> Bool {
+        guard let data = tdm_batch_buffer(recvBatch, i), let source = tdm_batch_peer(recvBatch, i) else { return false }
         var length = Int(tdm_batch_length(recvBatch, i))
         let leg = legs + slot
         leg.pointee.packetsIn &+= 1
@@ -40,7 +43,7 @@ extension MediaWorker {
         }
         if case .drop = verdict {
             leg.pointee.drops.sourceMismatch &+= 1
-            return
+            return false
         }
 
         // RFC 5761 §4 / RFC 7983: RTP and RTCP are told apart by the second byte.
@@ -52,7 +55,7 @@ extension MediaWorker {
         case .rtcp where length >= 8: isRTCP = true
         default:
             leg.pointee.drops.malformed &+= 1
-            return
+            return false
         }
         if isRTCP { leg.pointee.rtcpPacketsIn &+= 1 }
 
@@ -61,7 +64,7 @@ extension MediaWorker {
                 length = isRTCP ? try srtp.unprotectRTCP(buffer, length: length) : try srtp.unprotect(buffer, length: length)
             } catch {
                 count(error, on: leg)
-                return
+                return false
             }
         }
 
@@ -69,22 +72,34 @@ extension MediaWorker {
             if isRTCPSocket { leg.pointee.rtcpPeer.latch(source) } else { leg.pointee.rtpPeer.latch(source) }
         }
 
-        if !isRTCP {
+        if isRTCP {
+            noteRTCP(from: leg, data: data, length: length, now: now)
+        } else {
             let packet: RTPPacket
             do {
                 packet = try RTPPacket(parsing: UnsafeRawBufferPointer(start: data, count: length))
             } catch {
                 leg.pointee.drops.malformed &+= 1
-                return
+                return false
             }
             noteRTP(packet, slot: slot, now: now)
+            // Blocking drops RTP only, after statistics and latching: the endpoint is still heard
+            // (timeouts, SSRC events), just not relayed. RTCP keeps flowing so reports stay sane.
+            if leg.pointee.isMediaBlocked {
+                leg.pointee.drops.blocked &+= 1
+                return false
+            }
+            if leg.pointee.isDTMFBlocked, leg.pointee.telephoneEventMask & (UInt128(1) << packet.payloadType.rawValue) != 0 {
+                leg.pointee.drops.blockedDTMF &+= 1
+                return false
+            }
         }
 
         guard leg.pointee.direction.acceptsFromEndpoint else {
             leg.pointee.drops.direction &+= 1
-            return
+            return false
         }
-        forward(from: leg, data: data, length: length, isRTCP: isRTCP)
+        return forward(from: leg, data: data, length: length, isRTCP: isRTCP, now: now)
     }
 
     /// Receive statistics, stream start and SSRC change for an accepted RTP packet.
@@ -109,19 +124,59 @@ extension MediaWorker {
             sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, arrival: arrival)
     }
 
+    /// Round-trip time from the endpoint's SR/RR report blocks: a block whose LSR is the last SR relayed
+    /// to this endpoint gives RTT = now − relay time − DLSR (RFC 3550 §6.4.1). Views only, no allocation.
+    @inline(__always)
+    private func noteRTCP(from leg: UnsafeMutablePointer<LegState>, data: UnsafeMutablePointer<UInt8>, length: Int, now: UInt64) {
+        let lsr = leg.pointee.lastForwardedSR
+        // LSR 0 means "no SR received" (§6.4.1), so 0 cannot be matched.
+        guard lsr != 0 else { return }
+        let datagram = UnsafeRawBufferPointer(start: data, count: length)
+        var offset = 0
+        while offset < length {
+            guard let packet = try? RTCPPacket(parsing: UnsafeRawBufferPointer(rebasing: datagram[offset...])) else { return }
+            offset += packet.bytes.count
+            var blocks: RTCPReportBlocks
+            switch packet.packetType {
+            case RTCPPacketType.senderReport:
+                guard let sr = try? RTCPSenderReport(parsing: packet) else { return }
+                blocks = sr.reportBlocks
+            case RTCPPacketType.receiverReport:
+                guard let rr = try? RTCPReceiverReport(parsing: packet) else { return }
+                blocks = rr.reportBlocks
+            default:
+                continue
+            }
+            while let block = blocks.next() {
+                guard block.lastSenderReport == lsr else { continue }
+                // DLSR is in units of 1/65536 s.
+                let dlsr = UInt64(block.delaySinceLastSenderReport) &* 1_000_000_000 >> 16
+                let sentAt = leg.pointee.lastForwardedSRAt
+                // A negative result is a broken or lying endpoint: keep the last good value.
+                if now >= sentAt, now - sentAt >= dlsr {
+                    leg.pointee.roundTripNanoseconds = now - sentAt - dlsr
+                    leg.pointee.hasRoundTrip = true
+                }
+                return
+            }
+        }
+    }
+
     /// Copies the datagram into the send batch for the linked leg's socket and peer, protecting it
     /// with the outbound SRTP context when the linked leg has one.
     @inline(__always)
-    private func forward(from leg: UnsafeMutablePointer<LegState>, data: UnsafeMutablePointer<UInt8>, length: Int, isRTCP: Bool) {
+    private func forward(
+        from leg: UnsafeMutablePointer<LegState>, data: UnsafeMutablePointer<UInt8>, length: Int, isRTCP: Bool, now: UInt64
+    ) -> Bool {
         let target = Int(leg.pointee.linked)
         guard target >= 0, target < legCapacity, legs[target].isActive else {
             leg.pointee.drops.noDestination &+= 1
-            return
+            return false
         }
         let out = legs + target
         guard out.pointee.direction.sendsToEndpoint else {
             out.pointee.drops.direction &+= 1
-            return
+            return false
         }
         let fd: Int32
         let peer: tdm_addr?
@@ -134,12 +189,20 @@ extension MediaWorker {
         }
         guard let peer else {
             out.pointee.drops.noDestination &+= 1
-            return
+            return false
         }
         if sendCount == Self.batchCapacity { flushSends() }
         let j = sendCount
-        guard let slotBuffer = tdm_batch_buffer(sendBatch, j) else { return }
+        guard let slotBuffer = tdm_batch_buffer(sendBatch, j) else { return false }
         slotBuffer.update(from: data, count: length)
+        // Rewritten in the copy, before protection, so the outbound SRTP context sees one SSRC.
+        if out.pointee.rewritesOutboundStream {
+            if isRTCP {
+                Self.rewriteRTCP(slotBuffer, length: length, with: out.pointee.rewriter)
+            } else {
+                Self.rewriteRTP(slotBuffer, with: &out.pointee.rewriter, now: now, clockRate: out.pointee.clockRate)
+            }
+        }
         var outLength = length
         if let srtp = out.pointee.outboundSRTP {
             let buffer = UnsafeMutableRawBufferPointer(start: slotBuffer, count: Int(Self.bufferSize))
@@ -147,14 +210,63 @@ extension MediaWorker {
                 outLength = isRTCP ? try srtp.protectRTCP(buffer, length: length) : try srtp.protect(buffer, length: length)
             } catch {
                 count(error, on: out)
-                return
+                return false
             }
+        }
+        // An SR relayed to this endpoint: remember its NTP middle bits to match the LSR of the
+        // endpoint's reports (RFC 3550 §6.4.1). SR is first in a compound (§6.1).
+        if isRTCP, length >= 28, data[1] == RTCPPacketType.senderReport {
+            out.pointee.lastForwardedSR = UInt32(data[10]) << 24 | UInt32(data[11]) << 16 | UInt32(data[12]) << 8 | UInt32(data[13])
+            out.pointee.lastForwardedSRAt = now
         }
         tdm_batch_set_length(sendBatch, j, UInt32(outLength))
         tdm_batch_peer(sendBatch, j).pointee = peer
         sendFDs[Int(j)] = fd
         sendLegs[Int(j)] = Int32(target)
         sendCount = j + 1
+        return true
+    }
+
+    /// Rewrites SSRC, sequence number and timestamp of a plain RTP packet (≥ 12 bytes) in place.
+    @inline(__always)
+    private static func rewriteRTP(
+        _ p: UnsafeMutablePointer<UInt8>, with rewriter: inout StreamRewriter, now: UInt64, clockRate: UInt64
+    ) {
+        let out = rewriter.rewrite(
+            ssrc: read32(p + 8), sequence: UInt16(p[2]) << 8 | UInt16(p[3]), timestamp: read32(p + 4), now: now,
+            clockRate: clockRate)
+        p[2] = UInt8(truncatingIfNeeded: out.sequence >> 8)
+        p[3] = UInt8(truncatingIfNeeded: out.sequence)
+        write32(out.timestamp, p + 4)
+        write32(out.ssrc, p + 8)
+    }
+
+    /// Gives the first SR or RR of a compound RTCP packet the rewritten stream's SSRC as its sender
+    /// SSRC (RFC 3550 §6.4.1/§6.4.2: bytes 4–7), and an SR from the current source the rewritten RTP
+    /// timestamp, so the endpoint's RTP/NTP mapping matches the RTP it receives. Nothing before the
+    /// first RTP packet; report blocks and other packets of the compound are left alone.
+    @inline(__always)
+    private static func rewriteRTCP(_ p: UnsafeMutablePointer<UInt8>, length: Int, with rewriter: StreamRewriter) {
+        guard rewriter.isStarted, length >= 8, p[1] == RTCPPacketType.senderReport || p[1] == RTCPPacketType.receiverReport
+        else { return }
+        let sender = read32(p + 4)
+        write32(rewriter.outputSSRC, p + 4)
+        if p[1] == RTCPPacketType.senderReport, length >= 28, sender == rewriter.sourceSSRC {
+            write32(read32(p + 16) &+ rewriter.timestampOffset, p + 16)
+        }
+    }
+
+    @inline(__always)
+    static func read32(_ p: UnsafeMutablePointer<UInt8>) -> UInt32 {
+        UInt32(p[0]) << 24 | UInt32(p[1]) << 16 | UInt32(p[2]) << 8 | UInt32(p[3])
+    }
+
+    @inline(__always)
+    static func write32(_ v: UInt32, _ p: UnsafeMutablePointer<UInt8>) {
+        p[0] = UInt8(truncatingIfNeeded: v >> 24)
+        p[1] = UInt8(truncatingIfNeeded: v >> 16)
+        p[2] = UInt8(truncatingIfNeeded: v >> 8)
+        p[3] = UInt8(truncatingIfNeeded: v)
     }
 
     @inline(__always)
@@ -178,6 +290,7 @@ extension MediaWorker {
             while next < end {
                 let sent = tdm_send_batch(fd, sendBatch, next, end - next)
                 if sent > 0 {
+                    totalPacketsOut &+= UInt64(sent)
                     for k in next..<next + UInt32(sent) {
                         let leg = legs + Int(sendLegs[Int(k)])
                         leg.pointee.packetsOut &+= 1
@@ -187,6 +300,7 @@ extension MediaWorker {
                 } else {
                     // The first remaining datagram failed (EAGAIN, unreachable, …): drop it, go on.
                     legs[Int(sendLegs[Int(next)])].drops.sendFailed &+= 1
+                    totalPacketsDropped &+= 1
                     next += 1
                 }
             }

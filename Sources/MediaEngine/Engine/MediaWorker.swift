@@ -59,6 +59,19 @@ final class MediaWorker: @unchecked Sendable {
     /// Events the queue refused because the control side fell behind.
     private(set) var lostEvents: UInt64 = 0
 
+    /// Load figures published to the control side (see `publishLoad`).
+    let load = WorkerLoadCounters()
+    /// Worker-local totals behind `load`: plain integers on the packet path.
+    var totalPacketsIn: UInt64 = 0
+    var totalPacketsOut: UInt64 = 0
+    var totalPacketsDropped: UInt64 = 0
+    private var activeLegs = 0
+    /// Nanoseconds spent handling epoll events, and the start of the current load window.
+    private var busyNanoseconds: UInt64 = 0
+    private var windowStart: UInt64 = 0
+    private var windowBusyStart: UInt64 = 0
+    private let loadWindowNanoseconds: UInt64
+
     init(
         index: Int, ports: RTPPortRange, configuration: MediaEngineConfiguration, bindV4: tdm_addr, bindV6: tdm_addr,
         events: MPSCQueue<MediaEvent>, eventFD: Int32
@@ -76,6 +89,7 @@ final class MediaWorker: @unchecked Sendable {
         let tickNS = UInt64(max(1, Self.nanoseconds(configuration.tickInterval)))
         tickNanoseconds = tickNS
         timeoutTicks = max(1, UInt64(max(0, Self.nanoseconds(configuration.mediaTimeout))) / tickNS)
+        loadWindowNanoseconds = UInt64(max(1, Self.nanoseconds(configuration.loadWindow)))
 
         let ep = tdm_epoll_create()
         guard ep >= 0 else { throw .system(operation: "epoll_create", errno: ep) }
@@ -142,10 +156,14 @@ final class MediaWorker: @unchecked Sendable {
 
     /// The worker thread's body: returns after a `.stop` command.
     func run() {
-        if let cpu = pinsToCPU { _ = tdm_pin_current_thread(Int32(cpu)) }
+        if let cpu = pinsToCPU, tdm_pin_current_thread(Int32(cpu)) == 0 { load.cpu.store(cpu, ordering: .relaxed) }
+        windowStart = tdm_monotonic_ns()
         while isRunning {
             let n = tdm_epoll_wait(epollFD, epollEvents, Self.maxEpollEvents, -1)
             guard n > 0 else { continue }
+            // Busy time: from the wake-up to the next wait (two vDSO clock reads per wake-up, not per packet).
+            let busyStart = tdm_monotonic_ns()
+            defer { busyNanoseconds &+= tdm_monotonic_ns() &- busyStart }
             for e in 0..<Int(n) {
                 let tag = epollEvents[e].data
                 switch tag {
@@ -164,17 +182,37 @@ final class MediaWorker: @unchecked Sendable {
         }
         for slot in 0..<legCapacity where legs[slot].isActive { closeLeg(Int32(slot)) }
         sessions.removeAll()
+        publishLoad()
     }
 
     /// Per tick: media timeouts, reported once per silence (not per packet).
     private func onTick(_ expirations: UInt64) {
         tick &+= expirations
+        let now = tdm_monotonic_ns()
+        if now &- windowStart >= loadWindowNanoseconds {
+            let fraction = min(1, Double(busyNanoseconds &- windowBusyStart) / Double(now &- windowStart))
+            load.busyFractionBits.store(fraction.bitPattern, ordering: .relaxed)
+            windowStart = now
+            windowBusyStart = busyNanoseconds
+        }
+        publishLoad()
         for slot in 0..<legCapacity where legs[slot].isActive {
             if !legs[slot].isTimedOut, !legs[slot].direction.isHold, tick &- legs[slot].lastRTPTick >= timeoutTicks {
                 legs[slot].isTimedOut = true
                 emit(slot: Int32(slot), .mediaTimeout)
             }
         }
+    }
+
+    /// Publishes the packet totals and counts for `MediaEngine.workerLoads()`: a few relaxed stores,
+    /// once per socket read, command batch and tick.
+    @inline(__always)
+    func publishLoad() {
+        load.packetsIn.store(totalPacketsIn, ordering: .relaxed)
+        load.packetsOut.store(totalPacketsOut, ordering: .relaxed)
+        load.packetsDropped.store(totalPacketsDropped, ordering: .relaxed)
+        load.legs.store(activeLegs, ordering: .relaxed)
+        load.sessions.store(sessions.count, ordering: .relaxed)
     }
 
     /// Pushes an event for the control side. Rare (stream start, SSRC change, timeout); no allocation.
@@ -197,9 +235,12 @@ final class MediaWorker: @unchecked Sendable {
             switch command {
             case .createSession(let number, let reply):
                 sessions[number] = []
+                publishLoad()
                 reply.resume()
             case .addLeg(let session, let options, let reply):
-                reply.resume(returning: addLeg(session, options))
+                let result = addLeg(session, options)
+                publishLoad()
+                reply.resume(returning: result)
             case .updateLeg(let leg, let update, let reply):
                 reply.resume(returning: updateLeg(leg, update))
             case .link(let a, let b, let reply):
@@ -210,8 +251,11 @@ final class MediaWorker: @unchecked Sendable {
                     continue
                 }
                 for slot in slots { closeLeg(slot) }
+                publishLoad()
                 reply.resume(returning: .success(()))
             case .query(let session, let reply):
+                // Published first, so a caller that awaited a query sees at least these totals.
+                publishLoad()
                 reply.resume(returning: query(session))
             case .stop:
                 isRunning = false
@@ -254,6 +298,7 @@ final class MediaWorker: @unchecked Sendable {
             leg.isRTCPMux = options.rtcpMux
             leg.lastRTPTick = tick
             legs[Int(slot)] = leg
+            activeLegs += 1
             sessions[session.number, default: []].append(slot)
             let handle = MediaLegHandle(session: session, slot: slot, generation: generation)
             return .success(LegInfo(
@@ -277,6 +322,7 @@ final class MediaWorker: @unchecked Sendable {
         let generation = legs[i].generation &+ 1
         legs[i] = LegState()
         legs[i].generation = generation
+        activeLegs -= 1
         freePairs.append(pair)
         freeSlots.append(slot)
     }
@@ -304,7 +350,10 @@ final class MediaWorker: @unchecked Sendable {
         if let b = u.blockMedia { legs[i].isMediaBlocked = b }
         if let b = u.blockDTMF { legs[i].isDTMFBlocked = b }
         if let m = u.telephoneEventMask { legs[i].telephoneEventMask = m }
-        if let r = u.rewritesOutboundStream { legs[i].rewritesOutboundStream = r }
+        if let r = u.rewritesOutboundStream, r != legs[i].rewritesOutboundStream {
+            legs[i].rewritesOutboundStream = r
+            legs[i].rewriter.reset()
+        }
         if let m = u.rtcpMux { legs[i].isRTCPMux = m }
         return .success(())
     }
@@ -326,14 +375,15 @@ final class MediaWorker: @unchecked Sendable {
             let lost = leg.receiveStatistics.cumulativeLost
             let lossPercent = expected > 0 ? max(0, Double(lost)) * 100 / Double(expected) : 0
             let jitterMS = leg.receiveStatistics.jitterEstimate * 1000 / Double(leg.clockRate)
+            let rttMS: Double? = leg.hasRoundTrip ? Double(leg.roundTripNanoseconds) / 1_000_000 : nil
             let mos = EModel.meanOpinionScore(
-                codec: .g711(), oneWayDelayMilliseconds: 0, jitterMilliseconds: jitterMS,
+                codec: .g711(), oneWayDelayMilliseconds: (rttMS ?? 0) / 2, jitterMilliseconds: jitterMS,
                 packetLossPercent: lossPercent)
             result.legs.append(LegStatistics(
                 leg: MediaLegHandle(session: session, slot: slot, generation: leg.generation),
                 packetsIn: leg.packetsIn, bytesIn: leg.bytesIn, packetsOut: leg.packetsOut, bytesOut: leg.bytesOut,
                 rtcpPacketsIn: leg.rtcpPacketsIn, dropped: leg.drops, expectedPackets: expected, cumulativeLost: lost,
-                jitterMilliseconds: jitterMS, meanOpinionScore: mos, ssrc: leg.hasSSRC ? SSRC(leg.ssrc) : nil,
+                jitterMilliseconds: jitterMS, meanOpinionScore: mos, roundTripMilliseconds: rttMS, ssrc: leg.hasSSRC ? SSRC(leg.ssrc) : nil,
                 peer: leg.rtpDestination.flatMap(Self.mediaAddress), isTimedOut: leg.isTimedOut))
         }
         return .success(result)
