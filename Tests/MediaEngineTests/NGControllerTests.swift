@@ -271,6 +271,8 @@ import Testing
         let b = try RelayEndpoint(host: "127.0.0.1")
         let b2 = try RelayEndpoint(host: "127.0.0.1")
         let (toReachB, toReachA) = try await Self.establish(controller, call: "reinvite-1", a: a, b: b)
+        b.send(makeRTP(sequence: 100, timestamp: 1000, ssrc: 0xB, payload: payload(1)), to: toReachA)
+        let before = try #require(a.receive()).bytes
 
         // B re-INVITEs with a new media port: From is B's tag now, To is A's.
         let towardsA = try Self.rewritten(await controller.execute(
@@ -281,8 +283,16 @@ import Testing
             Self.request(.answer, call: "reinvite-1", from: "B", to: "A", sdp: Self.sdp(port: a.port))))
         #expect(Int(towardsB.media[0].port) == toReachA)
 
+        // B's media now comes from another socket with another SSRC and sequence space; A still sees
+        // one stream: the same SSRC, the next sequence number.
+        b2.send(makeRTP(sequence: 9000, timestamp: 777_000, ssrc: 0xB2, payload: payload(2)), to: toReachA)
+        let after = try #require(a.receive()).bytes
+        #expect(ssrc(of: after) == ssrc(of: before))
+        #expect(sequence(of: after) == sequence(of: before) &+ 1)
+
         a.send(makeRTP(sequence: 7, ssrc: 0xA, payload: payload(7)), to: toReachB)
-        // Latching already learned B's old address from nothing (B never sent), so the new SDP address wins.
+        // The leg towards B latched to b's socket when b sent; the re-offer re-signals b2 and the
+        // next packet from b2 re-latches (not strict), so A's media reaches b2.
         #expect(sequence(of: try #require(b2.receive()).bytes) == 7)
     }
 
@@ -377,5 +387,31 @@ import Testing
         #expect(sequence(of: try #require(b.receive()).bytes) == 3)
         b.send(makeRTP(sequence: 4, ssrc: 0xB4, payload: payload(4)), to: Int(towardsB.media[0].port))
         #expect(sequence(of: try #require(a.receive()).bytes) == 4)
+    }
+
+    @Test(arguments: [false, true])
+    func asymmetricKeepsSendingToTheSignalledAddress(asymmetric: Bool) async throws {
+        let engine = try makeEngine(ports: asymmetric ? 43300...43399 : 43400...43499)
+        defer { engine.stop() }
+        let controller = NGCallController(engine: engine)
+        let a = try RelayEndpoint(host: "127.0.0.1")
+        let aOther = try RelayEndpoint(host: "127.0.0.1")
+        let b = try RelayEndpoint(host: "127.0.0.1")
+        var offer = Self.request(.offer, call: "asym", from: "A", sdp: Self.sdp(port: a.port))
+        offer.flags.asymmetric = asymmetric
+        let towardsB = try Self.rewritten(await controller.execute(offer))
+        let towardsA = try Self.rewritten(await controller.execute(
+            Self.request(.answer, call: "asym", from: "A", to: "B", sdp: Self.sdp(port: b.port))))
+
+        // A's packets come from another socket than its SDP says (a NAT, or a phone that sends from
+        // another port); they are relayed either way.
+        aOther.send(makeRTP(sequence: 1, ssrc: 0xA, payload: payload(1)), to: Int(towardsA.media[0].port))
+        #expect(sequence(of: try #require(b.receive()).bytes) == 1)
+        b.send(makeRTP(sequence: 2, ssrc: 0xB, payload: payload(2)), to: Int(towardsB.media[0].port))
+        // Symmetric: learned from A's packets. Asymmetric: the SDP address.
+        let receiver = asymmetric ? a : aOther
+        let silent = asymmetric ? aOther : a
+        #expect(sequence(of: try #require(receiver.receive()).bytes) == 2)
+        #expect(silent.receive(timeoutMS: 100) == nil)
     }
 }

@@ -69,6 +69,8 @@ struct LegState {
     var signalledRTP = tdm_addr()
     var signalledRTCP = tdm_addr()
     var isStrictSource = false
+    /// Symmetric RTP (RFC 4961): learn the peer from received packets. Off for ng `asymmetric`.
+    var learnsSource = true
     var direction = MediaDirection.sendrecv
     var inboundSRTP: SRTPContext?
     var outboundSRTP: SRTPContext?

@@ -227,6 +227,7 @@ public final class MediaEngine: Sendable {
         }
         prepared.rewritesOutboundStream = update.rewritesOutboundStream
         prepared.rtcpMux = update.rtcpMux
+        prepared.learnsSource = update.learnsSource
         let worker = try worker(for: leg.session)
         let result = await withCheckedContinuation { c in Self.submit(.updateLeg(leg, prepared, c), to: worker) }
         try result.get()

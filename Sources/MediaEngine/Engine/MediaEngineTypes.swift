@@ -119,6 +119,9 @@ public struct LegUpdate: Sendable {
     public var rewritesOutboundStream: Bool?
     /// RTCP multiplexed on the RTP port (RFC 5761), once the answer agreed to it.
     public var rtcpMux: Bool?
+    /// Learn the endpoint's address from its packets (symmetric RTP, the default); false sends only to
+    /// the signalled address and accepts any source (ng `asymmetric`).
+    public var learnsSource: Bool?
 
     /// An update with the given changes.
     public init(

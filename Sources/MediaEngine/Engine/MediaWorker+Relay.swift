@@ -36,7 +36,10 @@ extension MediaWorker {
         // Source check (symmetric RTP latching); a new latch is committed only once the datagram
         // proved to be RTP/RTCP that authenticates, so garbage cannot steal the stream.
         let verdict: SourceVerdict
-        if isRTCPSocket {
+        if !leg.pointee.learnsSource {
+            // Asymmetric: media goes to the signalled address whatever the packets' source.
+            verdict = .accept
+        } else if isRTCPSocket {
             verdict = leg.pointee.rtcpPeer.check(source, strict: leg.pointee.isStrictSource, threshold: relatchThreshold)
         } else {
             verdict = leg.pointee.rtpPeer.check(source, strict: leg.pointee.isStrictSource, threshold: relatchThreshold)

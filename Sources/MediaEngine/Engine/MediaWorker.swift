@@ -49,6 +49,10 @@ final class MediaWorker: @unchecked Sendable {
     let legs: UnsafeMutablePointer<LegState>
     let legCapacity: Int
     private var freeSlots: [Int32]
+    /// Slots in use, densely, so the tick visits only live legs (not the whole port range).
+    private var activeSlots: [Int32]
+    /// Each slot's index in `activeSlots`, or -1.
+    private var activePositions: [Int32]
     private var freePairs: [Int32]
     /// Sessions on this worker and their legs' slots (control path only).
     private var sessions: [UInt64: [Int32]] = [:]
@@ -122,6 +126,9 @@ final class MediaWorker: @unchecked Sendable {
         legs = .allocate(capacity: legCapacity)
         legs.initialize(repeating: LegState(), count: legCapacity)
         freeSlots = (0..<Int32(legCapacity)).reversed()
+        activeSlots = []
+        activeSlots.reserveCapacity(legCapacity)
+        activePositions = [Int32](repeating: -1, count: legCapacity)
         freePairs = (0..<Int32(ports.pairCount)).reversed()
         epollEvents = .allocate(capacity: Int(Self.maxEpollEvents))
     }
@@ -196,7 +203,8 @@ final class MediaWorker: @unchecked Sendable {
             windowBusyStart = busyNanoseconds
         }
         publishLoad()
-        for slot in 0..<legCapacity where legs[slot].isActive {
+        for s in activeSlots {
+            let slot = Int(s)
             if !legs[slot].isTimedOut, !legs[slot].direction.isHold, tick &- legs[slot].lastRTPTick >= timeoutTicks {
                 legs[slot].isTimedOut = true
                 emit(slot: Int32(slot), .mediaTimeout)
@@ -298,6 +306,8 @@ final class MediaWorker: @unchecked Sendable {
             leg.isRTCPMux = options.rtcpMux
             leg.lastRTPTick = tick
             legs[Int(slot)] = leg
+            activePositions[Int(slot)] = Int32(activeSlots.count)
+            activeSlots.append(slot)
             activeLegs += 1
             sessions[session.number, default: []].append(slot)
             let handle = MediaLegHandle(session: session, slot: slot, generation: generation)
@@ -321,6 +331,15 @@ final class MediaWorker: @unchecked Sendable {
         let pair = legs[i].pairIndex
         let generation = legs[i].generation &+ 1
         legs[i] = LegState()
+        let position = Int(activePositions[i])
+        if position >= 0 {
+            let last = activeSlots.removeLast()
+            if position < activeSlots.count {
+                activeSlots[position] = last
+                activePositions[Int(last)] = Int32(position)
+            }
+            activePositions[i] = -1
+        }
         legs[i].generation = generation
         activeLegs -= 1
         freePairs.append(pair)
@@ -355,6 +374,13 @@ final class MediaWorker: @unchecked Sendable {
             legs[i].rewriter.reset()
         }
         if let m = u.rtcpMux { legs[i].isRTCPMux = m }
+        if let l = u.learnsSource {
+            legs[i].learnsSource = l
+            if !l {
+                legs[i].rtpPeer = PeerLatch()
+                legs[i].rtcpPeer = PeerLatch()
+            }
+        }
         return .success(())
     }
 

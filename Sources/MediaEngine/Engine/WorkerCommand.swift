@@ -18,6 +18,7 @@ struct PreparedLegUpdate: @unchecked Sendable {
     var telephoneEventMask: UInt128?
     var rewritesOutboundStream: Bool?
     var rtcpMux: Bool?
+    var learnsSource: Bool?
 }
 
 /// A control command for one worker, applied between packet batches. Each carries the

@@ -86,6 +86,10 @@ public actor NGCallController {
             var s = totals
             s.sessionsOwn = UInt64(calls.count)
             s.uptimeSeconds = UInt64(max(0, configuration.wallClock() - started))
+            for load in engine.workerLoads() {
+                s.relayedPackets &+= load.packetsOut
+                s.relayedPacketErrors &+= load.packetsDropped
+            }
             return .statistics(s)
         default:
             return .error(.missingCallID)
@@ -228,14 +232,23 @@ public actor NGCallController {
             // Tandem originates SRTP towards it; otherwise it has none.
             var offererOutbound: SRTPKeying?? = .some(nil)
             if case .terminateOfferer = pending.mode { offererOutbound = nil }
-            try await update(pair.legs[p], LegUpdate(
+            var offererUpdate = LegUpdate(
                 remoteRTP: endpoint.rtp, remoteRTCP: endpoint.rtcp, inboundSRTP: inbound,
                 outboundSRTP: offererOutbound, direction: endpoint.mediaDirection,
                 strictSource: request.flags.strictSource, clockRate: endpoint.clockRate,
-                telephoneEventPayloadTypes: endpoint.telephoneEventPayloadTypes))
+                telephoneEventPayloadTypes: endpoint.telephoneEventPayloadTypes)
+            offererUpdate.learnsSource = Self.learnsSource(request)
+            // Each party sees one continuous stream even when the other side's source changes
+            // (re-INVITE to another device, transfer); impossible for SRTP passed through untouched.
+            let rewrites = !pending.mode.isPassthrough
+            offererUpdate.rewritesOutboundStream = rewrites
+            try await update(pair.legs[p], offererUpdate)
+            var otherUpdate = LegUpdate(rewritesOutboundStream: rewrites)
             if case .originateToAnswerer = pending.mode {} else {
-                try await update(pair.legs[q], LegUpdate(inboundSRTP: .some(nil), outboundSRTP: .some(nil)))
+                otherUpdate.inboundSRTP = .some(nil)
+                otherUpdate.outboundSRTP = .some(nil)
             }
+            try await update(pair.legs[q], otherUpdate)
 
             guard NGCodecFilter.apply(
                 strip: request.codec.strip, mask: request.codec.mask, except: request.codec.except,
@@ -277,6 +290,7 @@ public actor NGCallController {
                 strictSource: request.flags.strictSource, clockRate: endpoint.clockRate,
                 telephoneEventPayloadTypes: endpoint.telephoneEventPayloadTypes)
             answererUpdate.rtcpMux = mux
+            answererUpdate.learnsSource = Self.learnsSource(request)
             var offererUpdate = LegUpdate()
             offererUpdate.rtcpMux = mux
             out.proto = pending.offerProto
@@ -364,6 +378,13 @@ public actor NGCallController {
         for pair in call.pairs.compactMap({ $0 }) {
             for p in parties { try await self.update(pair.legs[p].leg, update) }
         }
+    }
+
+    /// `symmetric`/`asymmetric` flags: nil leaves the leg as it is (symmetric by default).
+    private static func learnsSource(_ request: NGRequest) -> Bool? {
+        if request.flags.asymmetric { return false }
+        if request.flags.symmetric { return true }
+        return nil
     }
 
     private func update(_ leg: LegInfo, _ u: LegUpdate) async throws(NGControllerError) {
