@@ -13,12 +13,16 @@ public enum AdminHTTPServer {
         public var health: @Sendable () -> HealthReport
         /// Called once the listener is bound, with the actual host and port (useful with port 0).
         public var onListening: @Sendable (String, Int) async -> Void
+        /// Called before `/metrics` renders, to refresh gauges that mirror other state.
+        public var beforeMetrics: @Sendable () -> Void
 
         public init(metrics: PrometheusCollectorRegistry, health: @escaping @Sendable () -> HealthReport,
-                    onListening: @escaping @Sendable (String, Int) async -> Void) {
+                    onListening: @escaping @Sendable (String, Int) async -> Void,
+                    beforeMetrics: @escaping @Sendable () -> Void = {}) {
             self.metrics = metrics
             self.health = health
             self.onListening = onListening
+            self.beforeMetrics = beforeMetrics
         }
     }
 
@@ -28,6 +32,7 @@ public enum AdminHTTPServer {
         router.add(middleware: MetricsMiddleware())
         router.get("/health") { _, _ in deps.health() }
         router.get("/metrics") { _, _ -> Response in
+            deps.beforeMetrics()
             let body = deps.metrics.emitToBuffer()
             var headers = HTTPFields()
             // Prometheus text exposition format 0.0.4.

@@ -1,7 +1,11 @@
+import AdminAPI
 import ArgumentParser
+import CJemalloc
 import Foundation
 import Logging
 import MediaEngine
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import TandemBase
 
@@ -32,6 +36,9 @@ struct Media: AsyncParsableCommand {
 
     @Option(name: .customLong("media-timeout"), help: ArgumentHelp("Seconds without RTP before a call is dropped (default 120).", valueName: "SECONDS"))
     var mediaTimeout: Int = 120
+
+    @Option(name: .long, help: ArgumentHelp("Serve /health and Prometheus /metrics here (default: off).", valueName: "HOST:PORT"))
+    var http: String?
 
     @Flag(name: .customLong("no-pin"), help: "Do not pin worker threads to CPUs.")
     var noPin = false
@@ -76,9 +83,11 @@ struct Media: AsyncParsableCommand {
     func run() async throws {
         let ngAddress: ListenAddress
         let ports: RTPPortRange
+        var httpAddress: ListenAddress?
         var interfaces: [Interface] = []
         do {
             ngAddress = try ListenAddress(parsing: ng, setting: "--ng")
+            httpAddress = try http.map { (text) throws(ConfigurationError) in try ListenAddress(parsing: text, setting: "--http") }
             ports = try RTPPortRange(parsing: rtpPorts)
             for text in interface { interfaces.append(try Interface(parsing: text)) }
         } catch {
@@ -128,8 +137,12 @@ struct Media: AsyncParsableCommand {
             + "interface \(configuration.bindAddress)\(configuration.advertisedAddress.map { "!" + $0 } ?? "")")
         Console.out("tandem \(TandemVersion.current): NG listening on udp \(shown):\(server.localAddress.port)")
 
+        var services: [any Service] = [UntilShutdown()]
+        if let httpAddress {
+            services.append(Self.metricsApplication(httpAddress, engine: engine, server: server, logger: logger))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [UntilShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {
@@ -139,6 +152,72 @@ struct Media: AsyncParsableCommand {
         engine.stop()
         let calls = await server.controller.callCount
         logger.info("media node stopped cleanly", metadata: ["calls": "\(calls)"])
+    }
+}
+
+extension Media {
+    /// `/health` and `/metrics` for the node: per-worker load, ng counters and calls, refreshed per scrape.
+    static func metricsApplication(
+        _ address: ListenAddress, engine: MediaEngine, server: NGServer, logger: Logger
+    ) -> some Service {
+        let registry = PrometheusCollectorRegistry()
+        let startedAt = Date()
+        let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"
+        registry.makeGauge(descriptor: .init(namespace: "tandem", metricName: "build_info",
+                                             helpText: "Always 1; the label carries the version."),
+                           labels: [("version", TandemVersion.current)]).set(Int64(1))
+        let workers = engine.workerLoads().map { load in
+            let labels = [("worker", String(load.index))]
+            return (
+                busy: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "busy_ratio",
+                                                           helpText: "Share of the last load window the worker spent processing."), labels: labels),
+                legs: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "legs",
+                                                           helpText: "Legs (port pairs) open on the worker."), labels: labels),
+                sessions: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "sessions",
+                                                               helpText: "Media sessions on the worker."), labels: labels),
+                packetsIn: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "packets_received",
+                                                                helpText: "Datagrams received since start."), labels: labels),
+                packetsOut: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "packets_sent",
+                                                                 helpText: "Datagrams sent since start."), labels: labels),
+                dropped: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "packets_dropped",
+                                                              helpText: "Datagrams dropped since start (any reason)."), labels: labels)
+            )
+        }
+        let ngGauges = [
+            ("requests", "ng requests executed"), ("retransmissions", "ng retransmissions answered from the cache"),
+            ("error_replies", "ng requests answered with an error before execution"),
+            ("dropped", "ng datagrams without a readable cookie"),
+        ].map { name, help in
+            registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "ng", metricName: name, helpText: help))
+        }
+        let refresh: @Sendable () -> Void = {
+            for load in engine.workerLoads() where load.index < workers.count {
+                let g = workers[load.index]
+                g.busy.set(load.busyFraction)
+                g.legs.set(Int64(load.legs))
+                g.sessions.set(Int64(load.sessions))
+                g.packetsIn.set(Int64(clamping: load.packetsIn))
+                g.packetsOut.set(Int64(clamping: load.packetsOut))
+                g.dropped.set(Int64(clamping: load.packetsDropped))
+            }
+            let c = server.counters
+            for (gauge, value) in zip(ngGauges, [c.requests, c.retransmissions, c.errorReplies, c.dropped]) {
+                gauge.set(Int64(clamping: value))
+            }
+        }
+        let deps = AdminHTTPServer.Dependencies(
+            metrics: registry,
+            health: {
+                refresh()
+                return HealthReport(version: TandemVersion.current, uptimeSeconds: Date().timeIntervalSince(startedAt), allocator: allocator)
+            },
+            onListening: { host, port in
+                let shown = host.contains(":") ? "[\(host)]" : host
+                Console.out("tandem \(TandemVersion.current): HTTP listening on http://\(shown):\(port)")
+            },
+            beforeMetrics: refresh
+        )
+        return AdminHTTPServer.makeApplication(host: address.host, port: address.port, dependencies: deps, logger: logger)
     }
 }
 

@@ -58,7 +58,10 @@ func bencoded(_ s: String) -> String { "\(s.utf8.count):\(s)" }
     }
 
     @Test func answersNGAndStopsCleanlyOnSIGTERM() async throws {
-        let (node, port) = try await Self.start()
+        let (node, port) = try await Self.start(["--http", "127.0.0.1:0"])
+        let httpLine = await node.stdout.line(where: { $0.contains("HTTP listening on http://") }, within: 30)
+        let found = try #require(httpLine)
+        let base = String(found[found.range(of: "http://")!.lowerBound...])
         let client = try NGClient(port: port)
         #expect(client.exchange("k1 d7:command4:pinge") == "k1 d6:result4:ponge")
 
@@ -69,6 +72,15 @@ func bencoded(_ s: String) -> String { "\(s.utf8.count):\(s)" }
         // The advertised address (after '!') is what the SDP carries.
         #expect(reply.contains("c=IN IP4 203.0.113.7"))
         #expect(reply.contains("m=audio 430"))
+
+        // The offer opened two legs on the one worker; /metrics shows them and the ng counters.
+        let (status, metrics, _) = try await httpGet(base + "/metrics")
+        #expect(status == 200)
+        #expect(metrics.contains("tandem_media_worker_legs{worker=\"0\"} 2"))
+        #expect(metrics.contains("tandem_ng_requests 2"))
+        #expect(metrics.contains("tandem_media_worker_busy_ratio{worker=\"0\"}"))
+        let (healthStatus, _, _) = try await httpGet(base + "/health")
+        #expect(healthStatus == 200)
 
         let list = try #require(client.exchange("k3 d7:command4:liste"))
         #expect(list.contains("media-cmd-1"))
