@@ -86,6 +86,14 @@ public final class WAVWriter {
         }
     }
 
+    /// Rewrites the header's RIFF, `fact` and `data` sizes for the data written so far, without finishing, so that a
+    /// file cut short later (crash, kill, full disk) is readable up to this point. One 44–58 byte `pwrite`; call it
+    /// periodically (the recorder does so about once a second). Does not allocate.
+    public func updateHeader() throws(WAVError) {
+        guard !isFinished else { return }
+        try writeHeader()
+    }
+
     /// Writes the pad byte an odd data size needs, patches the sizes in the header, and closes the descriptor
     /// if the writer owns it. Calling it again does nothing.
     public func finish() throws(WAVError) {
