@@ -44,9 +44,10 @@ public struct WAVFile: Hashable, Sendable {
     ///
     /// Lenient about sizes the way common players are, so that an unfinished recording (a writer that crashed, was
     /// killed, or hit a full disk before patching its header) is still readable: a RIFF size of 0 or one larger than
-    /// the input means "up to the end of the input", and a `data` size of 0 in such a file, or one larger than the
-    /// bytes present, means "the bytes actually present" (a trailing partial sample frame is dropped). Every other
-    /// inconsistency throws.
+    /// the input means "up to the end of the input"; a `data` size larger than the bytes present means "the bytes
+    /// actually present"; and a `data` size of 0 for the last chunk of the RIFF (a header written before any sample,
+    /// as `WAVWriter` does) means "everything after it to the end of the input". A trailing partial sample frame is
+    /// dropped. Every other inconsistency throws.
     public init(parsing bytes: UnsafeRawBufferPointer) throws(WAVError) {
         let reader = ByteReader(bytes)
         guard bytes.count >= 12 else { throw .truncated }
@@ -73,9 +74,15 @@ public struct WAVFile: Hashable, Sendable {
                 format = try Self.parseFormat(reader, at: body, size: size)
             } else if tag == Self.data {
                 guard let format else { throw .missingFormat }
-                let present = end - body
-                // A data size past the input is a file cut short; 0 in an open-ended file is a header never patched.
-                var usable = size > present || (size == 0 && isOpenEnded) ? present : size
+                var usable = size
+                if size == 0, isOpenEnded || body == end {
+                    // A header never patched: a size of 0 for a data chunk that is the last thing in the RIFF (or
+                    // in an open-ended one). Take whatever follows, to the end of the input.
+                    usable = bytes.count - body
+                } else if size > end - body {
+                    // A data size past the input: a file cut short.
+                    usable = end - body
+                }
                 guard usable <= Self.maxDataSize else { throw .invalidChunkSize }
                 // A trailing partial sample frame cannot be played; drop it.
                 usable -= usable % format.blockAlign

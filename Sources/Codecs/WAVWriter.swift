@@ -37,7 +37,9 @@ public final class WAVWriter {
         do {
             try writeHeader()
         } catch {
-            scratch.deallocate()
+            // Every stored property is set, so `deinit` runs after this throw and frees `scratch`; it must not try
+            // to finish (or close the descriptor a second time).
+            isFinished = true
             if closesDescriptor { close(fileDescriptor) }
             throw error
         }

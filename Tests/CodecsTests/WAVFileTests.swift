@@ -132,6 +132,8 @@ import Testing
             ("zero RIFF and data sizes", zeroSizes, 40),
             ("zero sizes, cut mid-sample", Array(zeroSizes[0..<(44 + 21)]), 10),
             ("zero sizes, header only", Array(zeroSizes[0..<44]), 0),
+            // WAVWriter's first header (RIFF size 36, data size 0), then samples appended but never patched.
+            ("unpatched writer header", patched(patched(good, at: 4, [36, 0, 0, 0]), at: 40, [0, 0, 0, 0]), 40),
             ("streaming 0xFFFFFFFF sizes", patched(patched(good, at: 4, [0xFF, 0xFF, 0xFF, 0xFF]), at: 40,
                                                    [0xFF, 0xFF, 0xFF, 0xFF]), 40),
             ("riff larger than file", patched(good, at: 4, [0xFF, 0x00, 0x00, 0x00]), 40),
@@ -159,6 +161,18 @@ import Testing
         bytes += Array("LIST".utf8) + [4, 0, 0, 0, 1, 2, 3, 4]
         bytes[4] = UInt8(bytes.count - 8)
         #expect(try WAVFile(parsing: bytes).data.isEmpty)
+    }
+
+    @Test func aWriterThatCannotWriteItsHeaderThrowsAndClosesTheDescriptorOnce() throws {
+        // /dev/full refuses every write with ENOSPC. Regression: the failed init used to free its scratch buffer and
+        // close the descriptor, then deinit did both again (double free).
+        let descriptor = open("/dev/full", O_WRONLY | O_CLOEXEC)
+        #expect(descriptor >= 0)
+        #expect(throws: WAVError.io(errno: ENOSPC)) {
+            try WAVWriter(fileDescriptor: descriptor, format: WAVFormat(encoding: .pcm16, sampleRate: 8000),
+                          closesDescriptor: true)
+        }
+        #expect(fcntl(descriptor, F_GETFD) == -1 && errno == EBADF)
     }
 
     @Test func missingFileIsAnIOError() {
