@@ -118,6 +118,24 @@ import Testing
         #expect(samples[1600...].allSatisfy { $0 == Int16.max })
     }
 
+    @Test func aLawRecordingsHoldTheEncodedLegs() throws {
+        let writer = try RecordingWriter(drainInterval: .milliseconds(5))
+        defer { writer.shutdown() }
+        let path = Self.temporaryPath("alaw")
+        defer { unlink(path) }
+        let recording = try writer.start(path: path, options: RecordingOptions(mode: .stereo, sampleRate: 8000,
+                                                                                 encoding: .aLaw,
+                                                                                 bufferMilliseconds: 10_000))
+        Self.feed(recording, leg: 0, frequency: 1000, frames: 0..<25)
+        Self.feed(recording, leg: 1, frequency: 400, frames: 0..<25)
+        recording.stop()
+        #expect(Self.awaitEnd(writer, id: recording.id) == .stopped(id: recording.id, path: path, durationMilliseconds: 500))
+        let file = try WAVFile(contentsOf: path)
+        #expect(file.format == WAVFormat(encoding: .aLaw, sampleRate: 8000, channels: 2))
+        let expected = Self.sine(1000, rate: 8000, start: 0, count: 4000).map { G711.decodeALaw(G711.encodeALaw($0)) }
+        #expect(Self.channel(file.samples(), 0, of: 2) == expected)
+    }
+
     @Test func aSilentLegIsZeroFilledAndTheLegsStayAligned() throws {
         let writer = try RecordingWriter(drainInterval: .milliseconds(5))
         defer { writer.shutdown() }

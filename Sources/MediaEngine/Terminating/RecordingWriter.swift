@@ -17,8 +17,14 @@ import TandemBase
 /// header is patched for the last good write if possible, `.failed` is reported, and the others go on.
 ///
 /// Events (`.started`, `.stopped`, `.failed`) are queued for `drainEvents()`/`waitForEvents(timeout:)` and passed to
-/// the optional `onEvent` handler, which runs on the writer thread (keep it short; e.g. signal an eventfd).
-/// `shutdown()` (SIGTERM) stops every recording, finalises every file and joins the thread.
+/// the optional `onEvent` handler, which runs on the writer thread (`.started`: on the thread calling `start`); keep
+/// it short, e.g. signal an eventfd.
+///
+/// `shutdown()` (SIGTERM, or when the engine stops) stops every recording, finalises every file and joins the
+/// thread. It must be called: the running thread keeps the writer alive.
+///
+/// Limits: one thread does all the writing, so a disk that stalls for longer than a recording's ring
+/// (`RecordingOptions.bufferMilliseconds`) costs every recording frames (counted as overruns), never a worker's time.
 public final class RecordingWriter: @unchecked Sendable {
     /// How often the thread empties the rings.
     public let drainInterval: Duration
@@ -69,10 +75,6 @@ public final class RecordingWriter: @unchecked Sendable {
             throw .threadStartFailed(errno: rc)
         }
         thread = handle
-    }
-
-    deinit {
-        // The thread holds a reference while it runs, so by now it has returned; nothing to join.
     }
 
     // MARK: - Control side
