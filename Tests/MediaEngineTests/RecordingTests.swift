@@ -126,14 +126,20 @@ import Testing
         let recording = try writer.start(path: path, options: RecordingOptions(mode: .stereo, sampleRate: 8000,
                                                                                  encoding: .aLaw,
                                                                                  bufferMilliseconds: 10_000))
-        Self.feed(recording, leg: 0, frequency: 1000, frames: 0..<25)
-        Self.feed(recording, leg: 1, frequency: 400, frames: 0..<25)
+        // Each leg in bursts of 100 ms (five frames), as a worker whose legs have 100 ms packets would write them:
+        // within the 200 ms alignment window, so the legs still line up sample for sample.
+        for burst in stride(from: 0, to: 25, by: 5) {
+            Self.feed(recording, leg: 0, frequency: 1000, frames: burst..<burst + 5)
+            Self.feed(recording, leg: 1, frequency: 400, frames: burst..<burst + 5)
+        }
         recording.stop()
         #expect(Self.awaitEnd(writer, id: recording.id) == .stopped(id: recording.id, path: path, durationMilliseconds: 500))
         let file = try WAVFile(contentsOf: path)
         #expect(file.format == WAVFormat(encoding: .aLaw, sampleRate: 8000, channels: 2))
-        let expected = Self.sine(1000, rate: 8000, start: 0, count: 4000).map { G711.decodeALaw(G711.encodeALaw($0)) }
-        #expect(Self.channel(file.samples(), 0, of: 2) == expected)
+        let left = Self.sine(1000, rate: 8000, start: 0, count: 4000).map { G711.decodeALaw(G711.encodeALaw($0)) }
+        let right = Self.sine(400, rate: 8000, start: 0, count: 4000).map { G711.decodeALaw(G711.encodeALaw($0)) }
+        #expect(Self.channel(file.samples(), 0, of: 2) == left)
+        #expect(Self.channel(file.samples(), 1, of: 2) == right)
     }
 
     @Test func aSilentLegIsZeroFilledAndTheLegsStayAligned() throws {
@@ -367,7 +373,7 @@ import Testing
         // Frames far ahead of real time (a fast sender clock) are dropped.
         for _ in 0..<40 { try place(0, value: 3, at: 320) }
         #expect(timeline.droppedLate > 0)
-        #expect(timeline.cursors[0] <= 2560 + 4000 + 160)
+        #expect(timeline.cursors[0] <= 2560 + timeline.lateLimit + 160)
         // Leg 1 never sent anything: it trails by at most the skew limit, as zeros.
         #expect(timeline.cursors[1] >= timeline.cursors[0] - timeline.maxSkew)
         try timeline.finish(sink: sink)
@@ -375,5 +381,30 @@ import Testing
         let left = Self.channel(written, 0, of: 2)
         #expect(left[0..<800].allSatisfy { $0 == 1 } && left[800..<2400].allSatisfy { $0 == 0 } && left[2400] == 2)
         #expect(Self.channel(written, 1, of: 2).allSatisfy { $0 == 0 })
+    }
+
+    @Test func aLegArrivingLaterThanTheAlignmentWindowIsShiftedAtMostByTheLateLimit() throws {
+        let timeline = RecordingTimeline(mode: .stereo, sampleRate: 8000)
+        var written: [Int16] = []
+        let sink: (UnsafeBufferPointer<Int16>) throws(WAVError) -> Void = { written += $0 }
+        func place(_ leg: Int, _ frame: Int) throws {
+            let pcm = [Int16](repeating: Int16(frame + 1), count: 160)
+            try pcm.withUnsafeBufferPointer { (pcm) throws(WAVError) in
+                try timeline.place(leg: leg, samples: pcm, sampleRate: 8000, epoch: 0,
+                                   nanoseconds: Self.t0 + UInt64(frame) * 20_000_000, sink: sink)
+            }
+        }
+        // One second of leg 0, then the same second of leg 1 in one burst (far beyond the 200 ms window): leg 1 had
+        // been taken for silent, so frames that would land more than `lateLimit` behind are dropped, and the rest
+        // are shifted by no more than `lateLimit`.
+        for frame in 0..<50 { try place(0, frame) }
+        for frame in 0..<50 { try place(1, frame) }
+        for frame in 50..<60 { try place(0, frame); try place(1, frame) }
+        try timeline.finish(sink: sink)
+        let right = Self.channel(written, 1, of: 2)
+        let firstAudio = try #require(right.firstIndex { $0 != 0 })
+        let shift = firstAudio - Int(right[firstAudio] - 1) * 160
+        #expect(shift > 0 && shift <= timeline.lateLimit)
+        #expect(timeline.droppedLate > 0)
     }
 }

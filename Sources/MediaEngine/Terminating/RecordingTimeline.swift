@@ -10,6 +10,10 @@ import Codecs
 /// zero-filled so that it never trails the other by more than `maxSkew`; output is produced up to the position both
 /// legs have reached. Stereo interleaves leg 0 (left) and leg 1 (right); mono sums them with saturation.
 ///
+/// The alignment window is `maxSkew` (200 ms): one leg's frames may reach the writer up to that much after the other
+/// leg's frames for the same time (bursty packetisation, jitter) and are still placed exactly. A leg later than that
+/// was taken for silent; its frames are then placed at most `lateLimit` (250 ms) after their time, or dropped.
+///
 /// Pausing skips time: a frame from a new pause epoch re-bases the clock so that it lands right after the furthest
 /// leg, and the paused interval is not in the file.
 ///
@@ -48,7 +52,7 @@ final class RecordingTimeline {
     private var pausedNanoseconds: UInt64 = 0
     private var epoch: Int32 = 0
 
-    init(mode: RecordingMode, sampleRate: Int, gapToleranceMilliseconds: Int = 60, lateLimitMilliseconds: Int = 500,
+    init(mode: RecordingMode, sampleRate: Int, gapToleranceMilliseconds: Int = 60, lateLimitMilliseconds: Int = 250,
          maxSkewMilliseconds: Int = 200, capacityMilliseconds: Int = 2000) {
         self.mode = mode
         self.sampleRate = sampleRate
