@@ -96,6 +96,23 @@ import Testing
         #expect(source.endReason == .completed)
     }
 
+    @Test func sourcesSharingAPromptKeepTheirOwnPositions() throws {
+        let prompt = try PlaybackPrompt(wav: WAVFile(format: WAVFormat(encoding: .pcm16, sampleRate: 8000),
+                                                     samples: (0..<1600).map { Int16($0) }), sampleRate: 8000)
+        #expect(prompt.durationMilliseconds == 200)
+        let first = PlaybackSource(prompt: prompt, repeatCount: 0)
+        let second = PlaybackSource(prompt: prompt, repeatCount: 3)
+        var frame = [Int16](repeating: 0, count: 160)
+        for _ in 0..<15 { _ = frame.withUnsafeMutableBufferPointer { first.render(into: $0) } }
+        // 1.5 passes in: 100 ms into the second pass, and the next frame continues from there.
+        #expect(first.playedMilliseconds == 300 && first.positionMilliseconds == 100)
+        #expect(frame.withUnsafeMutableBufferPointer { second.render(into: $0) })
+        #expect(frame == (0..<160).map { Int16($0) })
+        _ = frame.withUnsafeMutableBufferPointer { first.render(into: $0) }
+        #expect(frame == (800..<960).map { Int16($0) })
+        #expect(second.positionMilliseconds == 20 && second.totalMilliseconds == 600)
+    }
+
     @Test func aForeverLoopPlaysUntilStopped() throws {
         let source = try PlaybackSource(wav: WAVFile(format: WAVFormat(encoding: .pcm16, sampleRate: 8000),
                                                      samples: [Int16](repeating: 100, count: 80)),

@@ -23,8 +23,10 @@ public final class PlaybackSource: @unchecked Sendable {
     public let laterPassSamples: Int?
 
     /// Exactly one of the two is set: a prompt already at `sampleRate`, or a tone generator.
-    private let prompt: UnsafeMutableBufferPointer<Int16>?
+    private let prompt: UnsafeBufferPointer<Int16>?
     private let generator: ToneGenerator?
+    /// Keeps a shared prompt's samples alive.
+    private let promptOwner: PlaybackPrompt?
     /// Barge-in digits as a bit mask over event codes 0…15.
     private let bargeInMask: UInt16
     /// Samples rendered so far (all passes). Worker writes, anyone reads.
@@ -35,9 +37,10 @@ public final class PlaybackSource: @unchecked Sendable {
     /// Worker-side position inside the PCM prompt.
     private var offset = 0
 
-    private init(prompt: UnsafeMutableBufferPointer<Int16>?, generator: ToneGenerator?, sampleRate: Int,
+    private init(prompt: PlaybackPrompt?, generator: ToneGenerator?, sampleRate: Int,
                  repeatCount: Int, first: Int?, later: Int?, bargeInDigits: Set<DTMFDigit>) {
-        self.prompt = prompt
+        self.promptOwner = prompt
+        self.prompt = prompt?.samples
         self.generator = generator
         self.sampleRate = sampleRate
         self.repeatCount = max(0, repeatCount)
@@ -46,45 +49,28 @@ public final class PlaybackSource: @unchecked Sendable {
         bargeInMask = bargeInDigits.reduce(0) { $0 | 1 << UInt16($1.eventCode) }
     }
 
-    deinit {
-        prompt?.deallocate()
-    }
-
     // MARK: - Loading (control side)
 
-    /// Loads the WAV file at `path` (16-bit PCM, µ-law or A-law; mono or stereo, mixed down; 8–48 kHz including
-    /// 11.025/22.05/44.1 kHz) and converts it once to `sampleRate`. Blocking file I/O; allocates.
+    /// Loads the WAV file at `path` (see `PlaybackPrompt`) and plays it. Blocking file I/O; allocates.
     /// `repeatCount` ≤ 0 plays until stopped; `bargeInDigits` end playback when detected.
     public convenience init(wavFile path: String, sampleRate: Int, repeatCount: Int = 1,
                             bargeInDigits: Set<DTMFDigit> = []) throws(PlaybackError) {
-        let file: WAVFile
-        do { file = try WAVFile(contentsOf: path) } catch { throw .file(error) }
-        try self.init(wav: file, sampleRate: sampleRate, repeatCount: repeatCount, bargeInDigits: bargeInDigits)
+        try self.init(prompt: PlaybackPrompt(wavFile: path, sampleRate: sampleRate), repeatCount: repeatCount,
+                      bargeInDigits: bargeInDigits)
     }
 
     /// Plays an already parsed WAV file, converted once to `sampleRate`. Allocates.
     public convenience init(wav: WAVFile, sampleRate: Int, repeatCount: Int = 1,
                             bargeInDigits: Set<DTMFDigit> = []) throws(PlaybackError) {
-        guard Resampler.supportedRates.contains(sampleRate) else { throw .unsupportedSampleRate(sampleRate) }
-        let interleaved = wav.samples()
-        let channels = wav.format.channels
-        guard interleaved.count >= channels, channels > 0 else { throw .empty }
-        var mono = [Int16](repeating: 0, count: interleaved.count / channels)
-        if channels == 1 {
-            mono = interleaved
-        } else {
-            for frame in 0..<mono.count {
-                var sum = 0
-                for channel in 0..<channels { sum += Int(interleaved[frame * channels + channel]) }
-                mono[frame] = Int16(clamping: sum / channels)
-            }
-        }
-        let converted = PlaybackConversion.convert(mono, from: wav.format.sampleRate, to: sampleRate)
-        guard !converted.isEmpty else { throw .empty }
-        let buffer = UnsafeMutableBufferPointer<Int16>.allocate(capacity: converted.count)
-        _ = buffer.initialize(from: converted)
-        self.init(prompt: buffer, generator: nil, sampleRate: sampleRate, repeatCount: repeatCount,
-                  first: converted.count, later: converted.count, bargeInDigits: bargeInDigits)
+        try self.init(prompt: PlaybackPrompt(wav: wav, sampleRate: sampleRate), repeatCount: repeatCount,
+                      bargeInDigits: bargeInDigits)
+    }
+
+    /// Plays a loaded prompt at its rate. Many sources may share one prompt (music on hold for many legs): the
+    /// samples are not copied. Allocates only the source.
+    public convenience init(prompt: PlaybackPrompt, repeatCount: Int = 1, bargeInDigits: Set<DTMFDigit> = []) {
+        self.init(prompt: prompt, generator: nil, sampleRate: prompt.sampleRate, repeatCount: repeatCount,
+                  first: prompt.samples.count, later: prompt.samples.count, bargeInDigits: bargeInDigits)
     }
 
     /// Plays a tone sequence given in `ToneSequence`'s compact grammar (e.g. `"425/1000,0/4000"`), each frequency at
