@@ -113,6 +113,25 @@ import Testing
         #expect(second.positionMilliseconds == 20 && second.totalMilliseconds == 600)
     }
 
+    @Test func pipelineShapedRenderFillsTheLastFrameThenLetsTheLegThrough() throws {
+        let source = try PlaybackSource(wav: WAVFile(format: WAVFormat(encoding: .pcm16, sampleRate: 8000),
+                                                     samples: [Int16](repeating: 9, count: 250)), sampleRate: 8000)
+        var frame = [Int16](repeating: 1, count: 160)
+        // Wrong rate: not rendered, buffer untouched.
+        #expect(!frame.withUnsafeMutableBufferPointer { source.render(into: $0, sampleRate: 16000) })
+        #expect(frame.allSatisfy { $0 == 1 })
+        #expect(frame.withUnsafeMutableBufferPointer { source.render(into: $0, sampleRate: 8000) })
+        #expect(source.takeEnd() == nil)
+        // The last frame holds the remaining 90 samples and silence, and still counts as rendered.
+        #expect(frame.withUnsafeMutableBufferPointer { source.render(into: $0, sampleRate: 8000) })
+        #expect(frame[0..<90].allSatisfy { $0 == 9 } && frame[90...].allSatisfy { $0 == 0 })
+        #expect(source.takeEnd() == .completed)
+        #expect(source.takeEnd() == nil)
+        frame = [Int16](repeating: 1, count: 160)
+        #expect(!frame.withUnsafeMutableBufferPointer { source.render(into: $0, sampleRate: 8000) })
+        #expect(frame.allSatisfy { $0 == 1 })
+    }
+
     @Test func aForeverLoopPlaysUntilStopped() throws {
         let source = try PlaybackSource(wav: WAVFile(format: WAVFormat(encoding: .pcm16, sampleRate: 8000),
                                                      samples: [Int16](repeating: 100, count: 80)),

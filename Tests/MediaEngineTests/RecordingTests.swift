@@ -96,6 +96,26 @@ import Testing
         #expect(Self.power(right[...], 400, rate: 8000) > 0.9 && Self.power(right[...], 1000, rate: 8000) < 0.01)
     }
 
+    @Test func perLegTapsFeedTheirChannel() throws {
+        let writer = try RecordingWriter(drainInterval: .milliseconds(5))
+        defer { writer.shutdown() }
+        let path = Self.temporaryPath("tap")
+        defer { unlink(path) }
+        let recording = try writer.start(path: path, options: RecordingOptions(bufferMilliseconds: 10_000))
+        let a = recording.tap(leg: 0), b = recording.tap(leg: 1)
+        let loud = [Int16](repeating: 5000, count: 160), quiet = [Int16](repeating: -7, count: 160)
+        // Stamped with the real clock: frames written back to back land back to back.
+        for _ in 0..<10 {
+            loud.withUnsafeBufferPointer { a.decoded($0, sampleRate: 8000) }
+            quiet.withUnsafeBufferPointer { b.decoded($0, sampleRate: 8000) }
+        }
+        recording.stop()
+        #expect(Self.awaitEnd(writer, id: recording.id) == .stopped(id: recording.id, path: path, durationMilliseconds: 200))
+        let samples = try WAVFile(contentsOf: path).samples()
+        #expect(Self.channel(samples, 0, of: 2).allSatisfy { $0 == 5000 })
+        #expect(Self.channel(samples, 1, of: 2).allSatisfy { $0 == -7 })
+    }
+
     @Test func monoMixSumsTheLegsWithSaturation() throws {
         let writer = try RecordingWriter(drainInterval: .milliseconds(5))
         defer { writer.shutdown() }

@@ -209,6 +209,28 @@ public final class PlaybackSource: @unchecked Sendable {
         return endCode.load(ordering: .relaxed) == 0
     }
 
+    /// The shape `AudioPipeline`'s `PipelineSource` calls: fills `pcm` and returns true while playback has audio for
+    /// this frame (the last frame, padded with silence, included); returns false, leaving `pcm` untouched so the
+    /// leg's own audio goes through, once playback has ended or when `sampleRate` is not the source's rate.
+    /// Worker thread; no allocation.
+    public func render(into pcm: UnsafeMutableBufferPointer<Int16>, sampleRate rate: Int) -> Bool {
+        guard rate == sampleRate else { return false }
+        if stopRequested.load(ordering: .acquiring) { finish(2) }
+        guard endCode.load(ordering: .relaxed) == 0 else { return false }
+        render(into: pcm)
+        return true
+    }
+
+    /// Returns why playback ended the first time it is called after the end, nil otherwise: the worker polls it
+    /// after each frame to post exactly one end event. Worker thread.
+    public func takeEnd() -> PlaybackEnd? {
+        guard !hasReportedEnd, let reason = endReason else { return nil }
+        hasReportedEnd = true
+        return reason
+    }
+
+    private var hasReportedEnd = false
+
     private func finish(_ code: Int) {
         _ = endCode.compareExchange(expected: 0, desired: code, ordering: .acquiringAndReleasing)
     }

@@ -136,6 +136,12 @@ public final class RecordingChannel: @unchecked Sendable {
         write(leg: leg, pcm: pcm, sampleRate: sampleRate, at: MonotonicClock().now())
     }
 
+    /// A per-leg adapter with the shape of `AudioPipeline`'s `PipelineTap` (`decoded(_:sampleRate:)`), to hang on
+    /// the leg's pipeline: every decoded frame of that leg goes into this recording. Control side (allocates once).
+    public func tap(leg: Int) -> RecordingLegTap {
+        RecordingLegTap(channel: self, leg: leg)
+    }
+
     // MARK: - Control side
 
     /// Stops taking frames until `resume()`. Paused time is skipped, not written as silence: the audio after
@@ -187,5 +193,24 @@ public final class RecordingChannel: @unchecked Sendable {
             slot &+= 1
         }
         head.store(t, ordering: .releasing)
+    }
+}
+
+/// Feeds one leg's decoded frames into a `RecordingChannel`, stamped with the monotonic clock. Worker thread; the
+/// call does not allocate, lock or block. Made by `RecordingChannel.tap(leg:)`.
+public final class RecordingLegTap {
+    /// The recording fed.
+    public let channel: RecordingChannel
+    /// 0 (A, left) or 1 (B, right).
+    public let leg: Int
+
+    init(channel: RecordingChannel, leg: Int) {
+        self.channel = channel
+        self.leg = leg
+    }
+
+    /// One decoded frame of `pcm.count` mono samples at `sampleRate` Hz.
+    public func decoded(_ pcm: UnsafeBufferPointer<Int16>, sampleRate: Int) {
+        channel.write(leg: leg, pcm: pcm, sampleRate: sampleRate)
     }
 }
