@@ -40,25 +40,32 @@ public struct WAVFile: Hashable, Sendable {
     /// The largest `data` chunk the parser accepts (a WAV size field is 32-bit; 1 GiB is far beyond any prompt).
     public static let maxDataSize = 1 << 30
 
-    /// Parses a complete RIFF/WAVE file.
+    /// Parses a RIFF/WAVE file.
+    ///
+    /// Lenient about sizes the way common players are, so that an unfinished recording (a writer that crashed, was
+    /// killed, or hit a full disk before patching its header) is still readable: a RIFF size of 0 or one larger than
+    /// the input means "up to the end of the input"; a `data` size larger than the bytes present means "the bytes
+    /// actually present"; and a `data` size of 0 for the last chunk of the RIFF (a header written before any sample,
+    /// as `WAVWriter` does) means "everything after it to the end of the input". A trailing partial sample frame is
+    /// dropped. Every other inconsistency throws.
     public init(parsing bytes: UnsafeRawBufferPointer) throws(WAVError) {
         let reader = ByteReader(bytes)
         guard bytes.count >= 12 else { throw .truncated }
         guard reader.tag(at: 0) == Self.riff, reader.tag(at: 8) == Self.wave else { throw .badMagic }
         let riffSize = Int(reader.uint32(at: 4))
-        // The RIFF size covers "WAVE" plus the chunks; it must at least hold the form type.
-        guard riffSize >= 4, riffSize <= Self.maxDataSize + 65536 else { throw .invalidChunkSize }
-        guard riffSize <= bytes.count - 8 else { throw .truncated }
-        let end = 8 + riffSize
+        // 0 (never patched) or beyond the input (cut short, or a streaming writer's 0xFFFFFFFF): use what is there.
+        let isOpenEnded = riffSize == 0 || riffSize > bytes.count - 8
+        // Otherwise the RIFF size covers "WAVE" plus the chunks; it must at least hold the form type.
+        guard isOpenEnded || riffSize >= 4 else { throw .invalidChunkSize }
+        let end = isOpenEnded ? bytes.count : 8 + riffSize
 
         var format: WAVFormat?
         var offset = 12
         while true {
-            guard end - offset >= 8 else { throw end == offset ? .missingData : .truncated }
+            guard end - offset >= 8 else { throw end == offset && !isOpenEnded ? .missingData : .truncated }
             let tag = reader.tag(at: offset)
             let size = Int(reader.uint32(at: offset + 4))
             let body = offset + 8
-            guard size <= Self.maxDataSize else { throw .invalidChunkSize }
             if tag == Self.fmt {
                 guard format == nil else { throw .invalidFormat }
                 // 16 (PCM), 18 (with cbSize) or 40 (WAVE_FORMAT_EXTENSIBLE); anything beyond a few hundred is bogus.
@@ -67,13 +74,23 @@ public struct WAVFile: Hashable, Sendable {
                 format = try Self.parseFormat(reader, at: body, size: size)
             } else if tag == Self.data {
                 guard let format else { throw .missingFormat }
-                guard size <= end - body else { throw .truncated }
+                var usable = size
+                if size == 0, isOpenEnded || body == end {
+                    // A header never patched: a size of 0 for a data chunk that is the last thing in the RIFF (or
+                    // in an open-ended one). Take whatever follows, to the end of the input.
+                    usable = bytes.count - body
+                } else if size > end - body {
+                    // A data size past the input: a file cut short.
+                    usable = end - body
+                }
+                guard usable <= Self.maxDataSize else { throw .invalidChunkSize }
                 // A trailing partial sample frame cannot be played; drop it.
-                let usable = size - size % format.blockAlign
+                usable -= usable % format.blockAlign
                 self.format = format
                 self.data = Array(UnsafeRawBufferPointer(rebasing: bytes[body..<body + usable]))
                 return
             } else {
+                guard size <= Self.maxDataSize else { throw .invalidChunkSize }
                 guard size <= end - body else { throw .truncated }
             }
             // Chunks are word aligned: an odd-sized body is followed by a pad byte (which may be missing at the end).

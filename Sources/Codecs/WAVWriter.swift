@@ -37,7 +37,9 @@ public final class WAVWriter {
         do {
             try writeHeader()
         } catch {
-            scratch.deallocate()
+            // Every stored property is set, so `deinit` runs after this throw and frees `scratch`; it must not try
+            // to finish (or close the descriptor a second time).
+            isFinished = true
             if closesDescriptor { close(fileDescriptor) }
             throw error
         }
@@ -84,6 +86,14 @@ public final class WAVWriter {
             try append(UnsafeRawBufferPointer(rebasing: scratch[0..<written]))
             start += count
         }
+    }
+
+    /// Rewrites the header's RIFF, `fact` and `data` sizes for the data written so far, without finishing, so that a
+    /// file cut short later (crash, kill, full disk) is readable up to this point. One 44–58 byte `pwrite`; call it
+    /// periodically (the recorder does so about once a second). Does not allocate.
+    public func updateHeader() throws(WAVError) {
+        guard !isFinished else { return }
+        try writeHeader()
     }
 
     /// Writes the pad byte an odd data size needs, patches the sizes in the header, and closes the descriptor
