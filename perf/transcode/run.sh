@@ -29,7 +29,7 @@ bare=$(awk '/^BARE/ {print $2}' "$work/tandem.txt")
 
 rtpengine_result=""
 if [ -x /usr/bin/rtpengine ]; then
-  ng_port=22230
+  ng_port=$((40000 + RANDOM % 20000))  # other runs on this machine may hold fixed ports
   taskset -c "$cpu" /usr/bin/rtpengine --config-file=none --table=-1 --foreground --log-stderr --log-level=4 \
     --interface=127.0.0.1 --listen-ng=127.0.0.1:$ng_port --port-min=31000 --port-max=39999 --num-threads=1 \
     > "$work/rtpengine.log" 2>&1 &

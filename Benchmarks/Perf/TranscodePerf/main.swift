@@ -75,7 +75,7 @@ let pcmuPackets = pcmuPayloads.enumerated().map { rtp(0, UInt16($0.offset), UInt
 let opusPackets = opusPayloads.enumerated().map { rtp(111, UInt16($0.offset), UInt32($0.offset * 960), $0.element) }
 
 /// CPU nanoseconds per call-second of `calls` Tandem calls run for `rounds` × 10 s of simulated time.
-func measureTandem(complexity: Int?, calls: Int = 4, rounds: Int = 3) throws -> (Double, OpusEncoderConfiguration?) {
+@MainActor func measureTandem(complexity: Int?, calls: Int = 4, rounds: Int = 3) throws -> (Double, OpusEncoderConfiguration?) {
     var toOpus: [AudioPipeline] = []
     var toPCMU: [AudioPipeline] = []
     for c in 0..<calls {
@@ -107,13 +107,25 @@ func measureTandem(complexity: Int?, calls: Int = 4, rounds: Int = 3) throws -> 
         if round > 0 { samples.append(elapsed / Double(calls * seconds)) }
         best = min(best, elapsed)
     }
-    precondition(sent > frames * calls, "pipelines produced too little: \(sent)")
+    // Every frame must have gone through decode and encode in both directions, or the cost is not a call's.
+    let expected = (rounds + 1) * frames
+    for pipeline in toOpus + toPCMU {
+        let c = pipeline.counters
+        precondition(c.framesDecoded + c.framesConcealed >= expected - 20 && c.framesEncoded >= expected - 20,
+                     "a pipeline skipped work: \(c)")
+    }
+    precondition(sent >= 2 * calls * (expected - 20), "pipelines produced too little: \(sent)")
+    if complexity == nil {
+        let a = toOpus[0].counters, b = toPCMU[0].counters
+        print("CHECK per \(expected) frames: PCMU→Opus decoded \(a.framesDecoded) concealed \(a.framesConcealed) encoded \(a.framesEncoded) sent \(a.packetsSent); "
+              + "Opus→PCMU decoded \(b.framesDecoded) concealed \(b.framesConcealed) encoded \(b.framesEncoded) sent \(b.packetsSent)")
+    }
     samples.sort()
     return (samples[samples.count / 2], toOpus[0].opusConfiguration)
 }
 
 /// CPU nanoseconds per call-second of the bare codec work at the pipeline's settings.
-func measureBare(configuration: OpusEncoderConfiguration, rounds: Int = 3) throws -> Double {
+@MainActor func measureBare(configuration: OpusEncoderConfiguration, rounds: Int = 3) throws -> Double {
     let uDecoder = G711Decoder(law: .uLaw)
     let uEncoder = G711Encoder(law: .uLaw)
     let opusEncoder = try OpusEncoder(configuration: configuration)
