@@ -34,6 +34,25 @@ let package = Package(
             dependencies: ["CReference", .product(name: "Codecs", package: tandemIdentity)],
             path: "Perf/CodecPerf"
         ),
+        // `perf/run transcode`: CPU per PCMU↔Opus call-second through AudioPipeline vs the bare codecs, as RESULT inputs.
+        .executableTarget(
+            name: "tandem-transcode-perf",
+            dependencies: [.product(name: "MediaEngine", package: tandemIdentity), .product(name: "Codecs", package: tandemIdentity),
+                           .product(name: "TandemBase", package: tandemIdentity)],
+            path: "Perf/TranscodePerf"
+        ),
+        .executableTarget(
+            name: "TranscodeBenchmarks",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MediaEngine", package: tandemIdentity),
+                .product(name: "Codecs", package: tandemIdentity),
+                .product(name: "TandemBase", package: tandemIdentity),
+            ],
+            path: "Benchmarks/TranscodeBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .executableTarget(
             name: "TandemBaseBenchmarks",
             dependencies: [
