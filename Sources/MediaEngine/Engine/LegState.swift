@@ -69,6 +69,11 @@ struct LegState {
     var signalledRTP = tdm_addr()
     var signalledRTCP = tdm_addr()
     var isStrictSource = false
+    /// Produces what this leg's endpoint receives instead of relayed packets (transcoding, playback,
+    /// recording taps); its input is the linked leg's RTP.
+    var outPipeline: AudioPipeline?
+    /// The playback feeding `outPipeline`, watched for its end.
+    var playback: PlaybackSource?
     /// Symmetric RTP (RFC 4961): learn the peer from received packets. Off for ng `asymmetric`.
     var learnsSource = true
     var direction = MediaDirection.sendrecv

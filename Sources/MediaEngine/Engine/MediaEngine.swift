@@ -20,6 +20,8 @@ public final class MediaEngine: Sendable {
     private let bindV4: SendableAddress
     private let bindV6: SendableAddress
     private let control = Mutex(ControlState())
+    /// Formats, links, playbacks and recording taps per leg: what decides relay or pipeline.
+    let terminating = Mutex(TerminatingState())
 
     private struct SendableAddress: @unchecked Sendable { var address: tdm_addr }
 
@@ -137,7 +139,7 @@ public final class MediaEngine: Sendable {
 
     // MARK: - Commands
 
-    private func worker(for session: MediaSessionHandle) throws(MediaSessionError) -> MediaWorker {
+    func worker(for session: MediaSessionHandle) throws(MediaSessionError) -> MediaWorker {
         try control.withLock { (state) throws(MediaSessionError) -> MediaWorker in
             guard state.isRunning else { throw .notRunning }
             guard session.worker < state.workers.count, state.idsBySession[session] != nil else {
@@ -147,7 +149,7 @@ public final class MediaEngine: Sendable {
         }
     }
 
-    private static func submit(_ command: WorkerCommand, to worker: MediaWorker) {
+    static func submit(_ command: WorkerCommand, to worker: MediaWorker) {
         // A full queue (1024 commands pending) is waited out rather than failed: the worker drains it
         // within one batch.
         var spins = 0
@@ -248,12 +250,17 @@ public final class MediaEngine: Sendable {
         let worker = try worker(for: a.session)
         let result = await withCheckedContinuation { c in Self.submit(.link(a, b, c), to: worker) }
         try result.get()
+        terminating.withLock { state in
+            state.links[a] = b
+            state.links[b] = a
+        }
     }
 
     /// Deletes a session: its sockets close and its ports return to the worker's pool.
     public func deleteSession(_ session: MediaSessionHandle) async throws(MediaSessionError) {
         let worker = try worker(for: session)
         let result = await withCheckedContinuation { c in Self.submit(.deleteSession(session, c), to: worker) }
+        terminating.withLock { $0.forget(session) }
         control.withLock { state in
             if let id = state.idsBySession.removeValue(forKey: session) {
                 state.sessionsByID[id] = nil

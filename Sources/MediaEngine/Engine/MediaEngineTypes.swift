@@ -155,6 +155,8 @@ public struct MediaEvent: Hashable, Sendable {
         case mediaTimeout
         /// The endpoint's RTP SSRC changed.
         case ssrcChanged(from: SSRC, to: SSRC)
+        /// A playback into the leg ended (completed, stopped or barged in).
+        case playbackEnded(PlaybackEnd)
     }
 
     /// The leg it happened on.

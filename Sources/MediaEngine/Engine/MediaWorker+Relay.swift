@@ -177,6 +177,12 @@ extension MediaWorker {
             return false
         }
         let out = legs + target
+        if let pipeline = out.pointee.outPipeline {
+            // Transcoded (or played over): RTP goes into the pipeline, which the tick drains; RTCP is
+            // terminated here, since its reports describe a stream the other endpoint never sees.
+            if !isRTCP { pipeline.receive(UnsafeRawBufferPointer(start: data, count: length), now: Instant(nanoseconds: now)) }
+            return true
+        }
         guard out.pointee.direction.sendsToEndpoint else {
             out.pointee.drops.direction &+= 1
             return false
@@ -198,6 +204,17 @@ extension MediaWorker {
         let j = sendCount
         guard let slotBuffer = tdm_batch_buffer(sendBatch, j) else { return false }
         slotBuffer.update(from: data, count: length)
+        return commitSend(slot: j, buffer: slotBuffer, length: length, to: target, fd: fd, peer: peer, isRTCP: isRTCP, now: now)
+    }
+
+    /// Finishes a datagram written into send slot `j` for `target`'s endpoint: stream rewriting,
+    /// SRTP protection, SR bookkeeping for RTT, destination. False when protection failed (counted).
+    @inline(__always)
+    private func commitSend(
+        slot j: UInt32, buffer slotBuffer: UnsafeMutablePointer<UInt8>, length: Int, to target: Int, fd: Int32,
+        peer: tdm_addr, isRTCP: Bool, now: UInt64
+    ) -> Bool {
+        let out = legs + target
         // Rewritten in the copy, before protection, so the outbound SRTP context sees one SSRC.
         if out.pointee.rewritesOutboundStream {
             if isRTCP {
@@ -218,8 +235,9 @@ extension MediaWorker {
         }
         // An SR relayed to this endpoint: remember its NTP middle bits to match the LSR of the
         // endpoint's reports (RFC 3550 §6.4.1). SR is first in a compound (§6.1).
-        if isRTCP, length >= 28, data[1] == RTCPPacketType.senderReport {
-            out.pointee.lastForwardedSR = UInt32(data[10]) << 24 | UInt32(data[11]) << 16 | UInt32(data[12]) << 8 | UInt32(data[13])
+        if isRTCP, length >= 28, slotBuffer[1] == RTCPPacketType.senderReport {
+            out.pointee.lastForwardedSR = UInt32(slotBuffer[10]) << 24 | UInt32(slotBuffer[11]) << 16
+                | UInt32(slotBuffer[12]) << 8 | UInt32(slotBuffer[13])
             out.pointee.lastForwardedSRAt = now
         }
         tdm_batch_set_length(sendBatch, j, UInt32(outLength))
@@ -228,6 +246,37 @@ extension MediaWorker {
         sendLegs[Int(j)] = Int32(target)
         sendCount = j + 1
         return true
+    }
+
+    /// On each tick: every leg whose endpoint is fed by a pipeline gets the packets now due, and a
+    /// playback that ended is reported once. Worker thread; no allocation.
+    func produceOutputs(now: UInt64) {
+        let instant = Instant(nanoseconds: now)
+        for s in activeSlots {
+            let target = Int(s)
+            guard let pipeline = legs[target].outPipeline else { continue }
+            let out = legs + target
+            let peer = out.pointee.direction.sendsToEndpoint ? out.pointee.rtpDestination : nil
+            while true {
+                if sendCount == Self.batchCapacity { flushSends() }
+                let j = sendCount
+                guard let slotBuffer = tdm_batch_buffer(sendBatch, j) else { break }
+                // Room is left for the SRTP tag (at most 16 bytes) after the packet.
+                let room = UnsafeMutableRawBufferPointer(start: slotBuffer, count: Int(Self.bufferSize) - 32)
+                let length = pipeline.produce(now: instant, into: room)
+                guard length > 0 else { break }
+                // Produced packets keep the pipeline's clock running even when nobody can hear them.
+                guard let peer else { continue }
+                _ = commitSend(slot: j, buffer: slotBuffer, length: length, to: target, fd: out.pointee.rtpFD, peer: peer,
+                               isRTCP: false, now: now)
+            }
+            if let playback = out.pointee.playback, let end = playback.takeEnd() {
+                out.pointee.playback = nil
+                pipeline.source = nil
+                emit(slot: Int32(target), .playbackEnded(end))
+            }
+        }
+        flushSends()
     }
 
     /// Rewrites SSRC, sequence number and timestamp of a plain RTP packet (≥ 12 bytes) in place.

@@ -50,7 +50,7 @@ final class MediaWorker: @unchecked Sendable {
     let legCapacity: Int
     private var freeSlots: [Int32]
     /// Slots in use, densely, so the tick visits only live legs (not the whole port range).
-    private var activeSlots: [Int32]
+    private(set) var activeSlots: [Int32]
     /// Each slot's index in `activeSlots`, or -1.
     private var activePositions: [Int32]
     private var freePairs: [Int32]
@@ -203,6 +203,7 @@ final class MediaWorker: @unchecked Sendable {
             windowBusyStart = busyNanoseconds
         }
         publishLoad()
+        produceOutputs(now: now)
         for s in activeSlots {
             let slot = Int(s)
             if !legs[slot].isTimedOut, !legs[slot].direction.isHold, tick &- legs[slot].lastRTPTick >= timeoutTicks {
@@ -265,6 +266,14 @@ final class MediaWorker: @unchecked Sendable {
                 // Published first, so a caller that awaited a query sees at least these totals.
                 publishLoad()
                 reply.resume(returning: query(session))
+            case .setOutput(let leg, let output, let reply):
+                guard isValid(leg) else {
+                    reply.resume(returning: .failure(.unknownLeg))
+                    continue
+                }
+                legs[Int(leg.slot)].outPipeline = output.pipeline
+                legs[Int(leg.slot)].playback = output.playback
+                reply.resume(returning: .success(()))
             case .stop:
                 isRunning = false
             }

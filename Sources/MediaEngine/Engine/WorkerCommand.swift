@@ -30,6 +30,7 @@ enum WorkerCommand: Sendable {
     case link(MediaLegHandle, MediaLegHandle, CheckedContinuation<Result<Void, MediaSessionError>, Never>)
     case deleteSession(MediaSessionHandle, CheckedContinuation<Result<Void, MediaSessionError>, Never>)
     case query(MediaSessionHandle, CheckedContinuation<Result<SessionStatistics, MediaSessionError>, Never>)
+    case setOutput(MediaLegHandle, LegOutput, CheckedContinuation<Result<Void, MediaSessionError>, Never>)
     case stop
 
     /// Answers a command that will never be applied.
@@ -41,7 +42,16 @@ enum WorkerCommand: Sendable {
         case .link(_, _, let c): c.resume(returning: .failure(error))
         case .deleteSession(_, let c): c.resume(returning: .failure(error))
         case .query(_, let c): c.resume(returning: .failure(error))
+        case .setOutput(_, _, let c): c.resume(returning: .failure(error))
         case .stop: break
         }
     }
+}
+
+/// What produces the packets sent to a leg's endpoint when they are not relayed: a transcoding (or
+/// encode-only) pipeline, with the playback feeding it, if any. Built on the control side.
+struct LegOutput: @unchecked Sendable {
+    // The pipeline and playback are handed over to the worker thread and only used there afterwards.
+    var pipeline: AudioPipeline?
+    var playback: PlaybackSource?
 }

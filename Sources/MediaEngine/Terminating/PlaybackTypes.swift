@@ -18,7 +18,7 @@ public enum PlaybackError: Error, Equatable, Sendable {
 }
 
 /// Why playback ended.
-public enum PlaybackEnd: Sendable, Equatable {
+public enum PlaybackEnd: Sendable, Hashable {
     /// Every requested pass was played.
     case completed
     /// `stop()` was called.

@@ -1,0 +1,179 @@
+import Codecs
+import Foundation
+import MediaEngine
+import RTP
+import Testing
+
+/// The terminating path inside a running engine on loopback: transcoding between linked legs,
+/// playback into a leg, and call recording, with real sockets and the worker's tick.
+@Suite struct TerminatingEngineTests {
+    static let pcmu = AudioEndpointFormat(codec: .pcmu, payloadType: 0, telephoneEventPayloadType: 101)
+    static let pcma = AudioEndpointFormat(codec: .pcma, payloadType: 8)
+    static let g722 = AudioEndpointFormat(codec: .g722, payloadType: 9)
+    static let opus = AudioEndpointFormat(codec: .opus, payloadType: 111)
+
+    /// Sends `seconds` of a tone from `endpoint` to `port` as `format` packets, paced at the packet
+    /// time (the engine's pipelines play out in real time).
+    static func sendTone(_ hz: Double, seconds: Double, format: AudioEndpointFormat, from endpoint: RelayEndpoint,
+                         to port: Int, ssrc: UInt32) async throws {
+        let rate = PipelineTestSupport.senderRate(format)
+        let payloads = try PipelineTestSupport.encodePayloads(
+            PipelineTestSupport.tone(hz: hz, rate: rate, seconds: seconds), format: format, rate: rate)
+        let step = UInt32(format.codec.timestampIncrement(milliseconds: format.ptimeMilliseconds))
+        let start = ContinuousClock.now
+        for (i, payload) in payloads.enumerated() {
+            endpoint.send(PipelineTestSupport.rtp(
+                payloadType: format.payloadType, sequenceNumber: UInt16(i), timestamp: UInt32(i) &* step, ssrc: ssrc,
+                payload: payload), to: port)
+            // Pacing the sender like a phone, not waiting for an event.
+            try await Task.sleep(until: start + .milliseconds(format.ptimeMilliseconds * (i + 1)), clock: .continuous)
+        }
+    }
+
+    /// Everything `endpoint` received until it has been quiet for 300 ms, parsed.
+    static func drain(_ endpoint: RelayEndpoint) -> [PipelineOutputPacket] {
+        var out: [PipelineOutputPacket] = []
+        while let datagram = endpoint.receive(timeoutMS: 300) {
+            guard datagram.bytes.count >= 12 else { continue }
+            out.append(PipelineTestSupport.parse(datagram.bytes, at: 0))
+        }
+        return out
+    }
+
+    /// Sets up a linked pair with formats on both legs; returns the ports each endpoint sends to.
+    static func call(_ engine: MediaEngine, id: String, a: RelayEndpoint, fa: AudioEndpointFormat?,
+                     b: RelayEndpoint, fb: AudioEndpointFormat?) async throws -> LinkedPair {
+        let pair = try await makeLinkedPair(engine, id: id, a: a, b: b)
+        try await engine.updateLeg(pair.a.leg, LegUpdate(clockRate: fa?.codec.rtpClockRate))
+        try await engine.updateLeg(pair.b.leg, LegUpdate(clockRate: fb?.codec.rtpClockRate))
+        try await engine.setAudioFormat(fa, for: pair.a.leg)
+        try await engine.setAudioFormat(fb, for: pair.b.leg)
+        return pair
+    }
+
+    @Test(arguments: [(pcmu, opus), (g722, pcma)])
+    func aTranscodedCallCarriesTonesBothWays(fa: AudioEndpointFormat, fb: AudioEndpointFormat) async throws {
+        let engine = try makeEngine(ports: fa == Self.pcmu ? 44000...44099 : 44100...44199)
+        defer { engine.stop() }
+        let a = try RelayEndpoint(host: "127.0.0.1")
+        let b = try RelayEndpoint(host: "127.0.0.1")
+        let pair = try await Self.call(engine, id: "tx-\(fa.codec.name)", a: a, fa: fa, b: b, fb: fb)
+
+        async let aSends: Void = Self.sendTone(1000, seconds: 1.2, format: fa, from: a, to: pair.a.rtpPort, ssrc: 0xA)
+        async let bSends: Void = Self.sendTone(400, seconds: 1.2, format: fb, from: b, to: pair.b.rtpPort, ssrc: 0xB)
+        _ = try await (aSends, bSends)
+        let atB = Self.drain(b)
+        let atA = Self.drain(a)
+
+        // Each side receives its own codec, at its own packet rate, carrying the other side's tone.
+        #expect(atB.allSatisfy { $0.payloadType == fb.payloadType })
+        #expect(atA.allSatisfy { $0.payloadType == fa.payloadType })
+        #expect(atB.count >= 40)
+        #expect(atA.count >= 40)
+        let heardByB = try PipelineTestSupport.decode(atB, format: fb)
+        let heardByA = try PipelineTestSupport.decode(atA, format: fa)
+        // Skip the jitter buffer's start-up.
+        let bTail = heardByB.pcm.dropFirst(heardByB.rate / 4)
+        let aTail = heardByA.pcm.dropFirst(heardByA.rate / 4)
+        #expect(abs(PipelineTestSupport.dominantFrequency(bTail, rate: heardByB.rate) - 1000) <= 25)
+        #expect(abs(PipelineTestSupport.dominantFrequency(aTail, rate: heardByA.rate) - 400) <= 25)
+        #expect(PipelineTestSupport.levelDBFS(bTail) > -30)
+        #expect(PipelineTestSupport.levelDBFS(aTail) > -30)
+    }
+
+    @Test func matchingFormatsAreRelayedUntouchedAndAReInviteSwitchesToTranscoding() async throws {
+        let engine = try makeEngine(ports: 44200...44299)
+        defer { engine.stop() }
+        let a = try RelayEndpoint(host: "127.0.0.1")
+        let b = try RelayEndpoint(host: "127.0.0.1")
+        let pair = try await Self.call(engine, id: "relay-switch", a: a, fa: Self.pcmu, b: b, fb: Self.pcmu)
+        let sent = makeRTP(sequence: 5, ssrc: 0xA, payloadType: 0, payload: payload(5))
+        a.send(sent, to: pair.a.rtpPort)
+        #expect(try #require(b.receive()).bytes == sent)
+
+        // B re-negotiates to PCMA: A's PCMU is now transcoded.
+        try await engine.setAudioFormat(Self.pcma, for: pair.b.leg)
+        try await Self.sendTone(1000, seconds: 0.6, format: Self.pcmu, from: a, to: pair.a.rtpPort, ssrc: 0xA)
+        let atB = Self.drain(b)
+        #expect(!atB.isEmpty)
+        #expect(atB.allSatisfy { $0.payloadType == 8 })
+
+        // And back to PCMU: relayed byte for byte again.
+        try await engine.setAudioFormat(Self.pcmu, for: pair.b.leg)
+        a.send(sent, to: pair.a.rtpPort)
+        let relayed = try #require(b.receive())
+        #expect(relayed.bytes.count == sent.count)
+        #expect(relayed.bytes[12...] == sent[12...])
+    }
+
+    @Test func aPromptPlayedIntoARelayedLegArrivesWithItsDurationAndEnds() async throws {
+        let engine = try makeEngine(ports: 44300...44399)
+        defer { engine.stop() }
+        let a = try RelayEndpoint(host: "127.0.0.1")
+        let b = try RelayEndpoint(host: "127.0.0.1")
+        let pair = try await Self.call(engine, id: "play-1", a: a, fa: Self.pcmu, b: b, fb: Self.pcmu)
+
+        async let ended = nextEvent(engine, timeout: .seconds(5)) {
+            if case .playbackEnded = $0.kind { return true }
+            return false
+        }
+        let duration = try await engine.play(PlaybackRequest(.tones("1000/600")), into: pair.b.leg)
+        #expect(duration == 600)
+        let event = try #require(await ended)
+        #expect(event.kind == .playbackEnded(.completed))
+        #expect(event.leg == pair.b.leg)
+        let atB = Self.drain(b)
+        let heard = try PipelineTestSupport.decode(atB, format: Self.pcmu)
+        // 600 ms of tone as 20 ms PCMU packets: 30 of them (one frame of slack either way).
+        #expect((29...31).contains(atB.filter { PipelineTestSupport.levelDBFS($0.payload.map { G711.decodeULaw($0) }[...]) > -40 }.count))
+        #expect(abs(PipelineTestSupport.dominantFrequency(heard.pcm[...], rate: 8000) - 1000) <= 25)
+
+        // After the end, the leg is relayed again.
+        try await engine.playbackDidEnd(into: pair.b.leg)
+        let sent = makeRTP(sequence: 9, ssrc: 0xA, payloadType: 0, payload: payload(9))
+        a.send(sent, to: pair.a.rtpPort)
+        #expect(try #require(b.receive()).bytes == sent)
+
+        // A missing file is an error and changes nothing.
+        await #expect(throws: MediaTerminatingError.self) {
+            try await engine.play(PlaybackRequest(.file("/nonexistent/prompt.wav")), into: pair.b.leg)
+        }
+        a.send(sent, to: pair.a.rtpPort)
+        #expect(try #require(b.receive()).bytes == sent)
+    }
+
+    @Test func aRecordingHasEachLegsToneOnItsOwnChannel() async throws {
+        let engine = try makeEngine(ports: 44400...44499)
+        defer { engine.stop() }
+        let writer = try RecordingWriter()
+        defer { writer.shutdown() }
+        let a = try RelayEndpoint(host: "127.0.0.1")
+        let b = try RelayEndpoint(host: "127.0.0.1")
+        let pair = try await Self.call(engine, id: "rec-1", a: a, fa: Self.pcmu, b: b, fb: Self.pcmu)
+        let path = NSTemporaryDirectory() + "tandem-rec-\(UUID().uuidString).wav"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+
+        _ = try await engine.startRecording(pair.session, writer: writer, path: path)
+        async let aSends: Void = Self.sendTone(1000, seconds: 1.0, format: Self.pcmu, from: a, to: pair.a.rtpPort, ssrc: 0xA)
+        async let bSends: Void = Self.sendTone(400, seconds: 1.0, format: Self.pcmu, from: b, to: pair.b.rtpPort, ssrc: 0xB)
+        _ = try await (aSends, bSends)
+        _ = Self.drain(a)
+        _ = Self.drain(b)
+        try await engine.stopRecording(pair.session)
+        let events = writer.waitForEvents(timeout: .seconds(5))
+        #expect(events.contains { if case .stopped = $0 { true } else { false } })
+
+        let wav = try WAVFile(contentsOf: path)
+        #expect(wav.format.channels == 2)
+        let samples = wav.samples()
+        let left = stride(from: 0, to: samples.count, by: 2).map { samples[$0] }
+        let right = stride(from: 1, to: samples.count, by: 2).map { samples[$0] }
+        let rate = Int(wav.format.sampleRate)
+        // About a second of each (the jitter buffer's start-up and the tail may trim or pad a little).
+        #expect(abs(left.count - rate) <= rate / 4)
+        let leftTail = left.dropFirst(rate / 5)
+        let rightTail = right.dropFirst(rate / 5)
+        #expect(abs(PipelineTestSupport.dominantFrequency(leftTail, rate: rate) - 1000) <= 25)
+        #expect(abs(PipelineTestSupport.dominantFrequency(rightTail, rate: rate) - 400) <= 25)
+    }
+}
