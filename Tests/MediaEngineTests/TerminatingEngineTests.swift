@@ -4,13 +4,19 @@ import MediaEngine
 import RTP
 import Testing
 
+let terminatingPCMU = AudioEndpointFormat(codec: .pcmu, payloadType: 0, telephoneEventPayloadType: 101)
+let terminatingPCMA = AudioEndpointFormat(codec: .pcma, payloadType: 8)
+let terminatingG722 = AudioEndpointFormat(codec: .g722, payloadType: 9)
+let terminatingOpus = AudioEndpointFormat(codec: .opus, payloadType: 111)
+
+// Each endpoint is driven by one task at a time in these tests.
+extension RelayEndpoint: @unchecked Sendable {}
+
 /// The terminating path inside a running engine on loopback: transcoding between linked legs,
 /// playback into a leg, and call recording, with real sockets and the worker's tick.
 @Suite struct TerminatingEngineTests {
-    static let pcmu = AudioEndpointFormat(codec: .pcmu, payloadType: 0, telephoneEventPayloadType: 101)
-    static let pcma = AudioEndpointFormat(codec: .pcma, payloadType: 8)
-    static let g722 = AudioEndpointFormat(codec: .g722, payloadType: 9)
-    static let opus = AudioEndpointFormat(codec: .opus, payloadType: 111)
+    static var pcmu: AudioEndpointFormat { terminatingPCMU }
+    static var pcma: AudioEndpointFormat { terminatingPCMA }
 
     /// Sends `seconds` of a tone from `endpoint` to `port` as `format` packets, paced at the packet
     /// time (the engine's pipelines play out in real time).
@@ -51,7 +57,7 @@ import Testing
         return pair
     }
 
-    @Test(arguments: [(pcmu, opus), (g722, pcma)])
+    @Test(arguments: [(terminatingPCMU, terminatingOpus), (terminatingG722, terminatingPCMA)])
     func aTranscodedCallCarriesTonesBothWays(fa: AudioEndpointFormat, fb: AudioEndpointFormat) async throws {
         let engine = try makeEngine(ports: fa == Self.pcmu ? 44000...44099 : 44100...44199)
         defer { engine.stop() }
@@ -125,7 +131,7 @@ import Testing
         let atB = Self.drain(b)
         let heard = try PipelineTestSupport.decode(atB, format: Self.pcmu)
         // 600 ms of tone as 20 ms PCMU packets: 30 of them (one frame of slack either way).
-        #expect((29...31).contains(atB.filter { PipelineTestSupport.levelDBFS($0.payload.map { G711.decodeULaw($0) }[...]) > -40 }.count))
+        #expect((29...31).contains(atB.filter { PipelineTestSupport.levelDBFS($0.payload.map { G711.decodeULawComputed($0) }[...]) > -40 }.count))
         #expect(abs(PipelineTestSupport.dominantFrequency(heard.pcm[...], rate: 8000) - 1000) <= 25)
 
         // After the end, the leg is relayed again.
@@ -160,8 +166,12 @@ import Testing
         _ = Self.drain(a)
         _ = Self.drain(b)
         try await engine.stopRecording(pair.session)
-        let events = writer.waitForEvents(timeout: .seconds(5))
-        #expect(events.contains { if case .stopped = $0 { true } else { false } })
+        // Events come in batches (started, then stopped once the file is final): wait, bounded, for the stop.
+        var stopped = false
+        for _ in 0..<10 where !stopped {
+            stopped = writer.waitForEvents(timeout: .milliseconds(500)).contains { if case .stopped = $0 { true } else { false } }
+        }
+        #expect(stopped)
 
         let wav = try WAVFile(contentsOf: path)
         #expect(wav.format.channels == 2)

@@ -39,6 +39,11 @@ struct TerminatingState: @unchecked Sendable {
             guard let input, !Self.relayCarries(from: input, to: output) else { return nil }
         }
         if input == nil, playback == nil { return nil }
+        // A playback replaces what the other side says, so nothing is decoded while it runs: the
+        // pipeline is encode-only and its clock starts at once, whether or not the other side sends.
+        if playback != nil {
+            return PipelineShape(input: nil, output: output, playback: playback, tap: nil)
+        }
         return PipelineShape(input: input, output: output, playback: playback, tap: tap)
     }
 

@@ -248,6 +248,9 @@ extension MediaWorker {
         return true
     }
 
+    /// Ticks (10 ms) without RTP after which a pipeline stops producing for its destination.
+    static var quietSourceTicks: UInt64 { 25 }
+
     /// On each tick: every leg whose endpoint is fed by a pipeline gets the packets now due, and a
     /// playback that ended is reported once. Worker thread; no allocation.
     func produceOutputs(now: UInt64) {
@@ -256,6 +259,13 @@ extension MediaWorker {
             let target = Int(s)
             guard let pipeline = legs[target].outPipeline else { continue }
             let out = legs + target
+            // A source that went quiet (hold without CN, a dead phone) is not concealed forever: the
+            // pipeline pauses until packets come again, unless something is playing into the leg.
+            let source = Int(out.pointee.linked)
+            if pipeline.input != nil, out.pointee.playback == nil, source >= 0, source < legCapacity,
+               tick &- legs[source].lastRTPTick > Self.quietSourceTicks {
+                continue
+            }
             let peer = out.pointee.direction.sendsToEndpoint ? out.pointee.rtpDestination : nil
             while true {
                 if sendCount == Self.batchCapacity { flushSends() }
