@@ -57,13 +57,17 @@ public struct ContactBinding: Hashable, Sendable {
     }
 
     /// True when requests to this contact must go back over the flow the REGISTER came in on rather than to the
-    /// Contact URI: outbound registrations, stream transports (the phone's connection is the only way back
-    /// through its NAT), and UDP contacts whose address is not the packet's source (a NAT rewrote it).
+    /// Contact URI: RFC 5626 outbound registrations; WebSocket clients (a browser never listens); and contacts
+    /// whose address is not the packet's source, i.e. behind NAT (for UDP the port must match too; a TCP/TLS
+    /// client's source port is ephemeral, so only the host is compared). A binding that requires its flow dies
+    /// with the connection; one that does not survives it and is reached by a new connection to the Contact.
     public var requiresFlow: Bool {
-        if isOutbound || source.kind != .udp { return true }
+        if isOutbound || source.kind == .ws || source.kind == .wss { return true }
         guard let ip = source.remote.ipAddress else { return true }
         let contactHost = uri.host.hasPrefix("[") ? String(uri.host.dropFirst().dropLast()) : uri.host
-        return contactHost != ip || Int(uri.port ?? 5060) != (source.remote.port ?? 0)
+        if contactHost != ip { return true }
+        guard source.kind == .udp else { return false }
+        return Int(uri.port ?? 5060) != (source.remote.port ?? 0)
     }
 
     /// How to reach this contact.

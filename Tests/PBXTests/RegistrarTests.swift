@@ -258,6 +258,24 @@ import Testing
         #expect(directBinding.route == .contact(try SIPURI(parsing: direct.contactURI)))
     }
 
+    @Test func streamContactsBehindNATDieWithTheirConnectionAndDirectOnesSurvive() throws {
+        let h = try RegistrarHarness()
+        let natConnection = SIPTransportConnectionID(rawValue: 11), directConnection = SIPTransportConnectionID(rawValue: 12)
+        let natted = Phone(user: "100", domain: "alpha.example", password: "alpha-100-secret", ip: "203.0.113.9",
+                           port: 41000, kind: .tcp, connectionID: natConnection)
+        #expect(natted.send(h.registrar, now: h.now, contacts: ["<sip:100@10.0.0.5:5060;transport=tcp>"])?.statusCode == 200)
+        // A TCP client's source port is ephemeral; the same host as the Contact is not NAT.
+        let direct = Phone(user: "101", domain: "alpha.example", password: "alpha-101-secret", ip: "192.0.2.50",
+                           port: 41001, kind: .tcp, connectionID: directConnection)
+        #expect(direct.send(h.registrar, now: h.now, contacts: ["<sip:101@192.0.2.50:5060;transport=tcp>"])?.statusCode == 200)
+        #expect(h.registrar.bindings(for: h.aor(h.alpha, "100"), now: h.now).first?.route == .flow(natted.source))
+        #expect(h.registrar.bindings(for: h.aor(h.alpha, "101"), now: h.now).first?.requiresFlow == false)
+        h.registrar.flowClosed(natConnection)
+        h.registrar.flowClosed(directConnection)
+        #expect(h.registrar.bindings(for: h.aor(h.alpha, "100"), now: h.now).isEmpty)
+        #expect(h.registrar.bindings(for: h.aor(h.alpha, "101"), now: h.now).count == 1)
+    }
+
     @Test func outboundRegistrationIsKeyedByInstanceAndRemovedWhenItsFlowCloses() throws {
         let h = try RegistrarHarness()
         let connection = SIPTransportConnectionID(rawValue: 7)

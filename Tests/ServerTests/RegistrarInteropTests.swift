@@ -42,7 +42,8 @@ import Glibc
                     "-i", "127.0.0.1", "-p", String(SIPInteropTests.freePort(udp: transport == "u1")), "-nostdin",
                     "-timeout", String(timeout), "-timeout_error", "-max_recv_loops", "1000",
                     "-s", user, "-au", user, "-ap", password, "127.0.0.1:\(port)"]
-        let (status, out, err) = try await runProcess(sipp, args, within: Double(timeout + 20))
+        // SIPp does not always honour -timeout while retransmitting into silence: bound it here too.
+        let (status, out, err) = try await runProcess(sipp, args, within: Double(timeout + 6))
         let c = SIPInteropTests().counts(out + err)
         return (status, c.successful, c.failed, out + err)
     }
@@ -91,7 +92,9 @@ import Glibc
         // ... so even the right password now gets no answer.
         let blocked = try await sipp("register.xml", transport: "u1", port: udp, calls: 1,
                                      user: Self.extensionNumber, password: Self.password, timeout: 4)
-        #expect(blocked.successful == 0 && blocked.failed == 1, "\(blocked.output.suffix(1500))")
+        // Unanswered: SIPp times out (or is stopped) with a non-zero or no status and no successful call
+        // (-1 when it was stopped before printing its summary).
+        #expect(blocked.status != 0 && blocked.successful <= 0, "\(blocked.output.suffix(1500))")
         server.signal(SIGTERM)
         #expect(await server.waitForExit() == 0)
     }
