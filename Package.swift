@@ -142,6 +142,12 @@ let package = Package(
         // MediaEngineTests also imports SRTP (endpoint-side SRTP contexts) and CBatchIO (fake endpoints' sockets).
         .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaControl", "SDP", "TandemBase", "RTP", "SRTP", "CBatchIO"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PBX"]),
-        .testTarget(name: "ServerTests", dependencies: ["TandemBase"]),
+        // PBXTests: registrar and location service over a real store in a temporary directory, injected time.
+        .testTarget(name: "PBXTests", dependencies: [
+            "PBX", "Store", "SIPCore", "SIPStack", "TandemBase",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        // ServerTests also imports Store: end-to-end tests seed tenants and extensions before starting the server.
+        .testTarget(name: "ServerTests", dependencies: ["TandemBase", "Store"]),
     ]
 )

@@ -10,7 +10,8 @@ public final class TandemStore: Sendable {
 
     /// The path of the database file.
     public let path: String
-    private let pool: DatabasePool
+    /// The connection pool; internal so the repository extensions in this module can use it.
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the store in `directory` and applies pending migrations.
     public init(directory: String) throws(StoreError) {
@@ -50,6 +51,7 @@ public final class TandemStore: Sendable {
                 t.uniqueKey(["tenant_id", "username"])
             }
         }
+        registerDirectoryMigrations(&migrator)
         return migrator
     }
 

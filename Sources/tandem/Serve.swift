@@ -89,7 +89,7 @@ struct Serve: AsyncParsableCommand {
         }
 
         // SIP: TLS identity from the configured files, or a self-signed pair kept in <data>/tls.
-        let sip = SIPService(logger: logger)
+        let sip = SIPService(logger: logger, store: store)
         do {
             let identity: SIPTLSIdentity
             if let cert = config.tlsCertificate, let key = config.tlsKey {
