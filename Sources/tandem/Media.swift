@@ -40,6 +40,9 @@ struct Media: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Serve /health and Prometheus /metrics here (default: off).", valueName: "HOST:PORT"))
     var http: String?
 
+    @Option(name: .customLong("recording-dir"), help: ArgumentHelp("Where ng 'start recording' writes WAV files (default ./recordings).", valueName: "DIR"))
+    var recordingDirectory: String = "recordings"
+
     @Flag(name: .customLong("no-pin"), help: "Do not pin worker threads to CPUs.")
     var noPin = false
 
@@ -118,13 +121,25 @@ struct Media: AsyncParsableCommand {
         configuration.mediaTimeout = .seconds(mediaTimeout)
         configuration.pinsWorkers = !noPin
 
+        do {
+            try FileManager.default.createDirectory(atPath: recordingDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw Console.fail("--recording-dir \(recordingDirectory): cannot create it (\(error.localizedDescription))")
+        }
+        guard FileManager.default.isWritableFile(atPath: recordingDirectory) else {
+            throw Console.fail("--recording-dir \(recordingDirectory): not writable")
+        }
+
         let engine: MediaEngine
         let server: NGServer
+        let writer: RecordingWriter
         do {
             engine = try MediaEngine(configuration: configuration)
             try engine.start()
+            writer = try RecordingWriter()
             let names = Set(interfaces.compactMap(\.name))
-            let controller = NGCallController(engine: engine, configuration: NGControllerConfiguration(interfaceNames: names))
+            let controller = NGCallController(engine: engine, configuration: NGControllerConfiguration(
+                interfaceNames: names, recordingDirectory: recordingDirectory, recordingWriter: writer))
             server = try NGServer(controller: controller, host: ngAddress.host, port: ngAddress.port) { message in
                 logger.warning("\(message)")
             }
@@ -150,6 +165,8 @@ struct Media: AsyncParsableCommand {
         }
         server.stop()
         engine.stop()
+        // Every recording still open is finalised, so a SIGTERM leaves playable files.
+        writer.shutdown()
         let calls = await server.controller.callCount
         logger.info("media node stopped cleanly", metadata: ["calls": "\(calls)"])
     }

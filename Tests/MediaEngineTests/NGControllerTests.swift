@@ -1,4 +1,5 @@
 import CBatchIO
+import Foundation
 import MediaControl
 import MediaEngine
 import SDP
@@ -305,29 +306,34 @@ import Testing
         defer { server.stop() }
         let client = try RelayEndpoint(host: "127.0.0.1")
 
-        func exchange(_ datagram: [UInt8]) throws -> [UInt8] {
+        // The reply is produced by tasks on the cooperative pool, so the blocking receive runs on a
+        // thread of its own rather than holding a pool thread.
+        func exchange(_ datagram: [UInt8]) async throws -> [UInt8] {
             client.send(datagram, to: server.localAddress.port)
-            return try #require(client.receive()).bytes
+            let reply = await withCheckedContinuation { (c: CheckedContinuation<[UInt8]?, Never>) in
+                Thread { c.resume(returning: client.receive()?.bytes) }.start()
+            }
+            return try #require(reply)
         }
         let ping = Array("c1 d7:command4:pinge".utf8)
-        #expect(try exchange(ping) == Array("c1 d6:result4:ponge".utf8))
+        #expect(try await exchange(ping) == Array("c1 d6:result4:ponge".utf8))
 
         let body = NGDatagram(cookie: Array("c2".utf8), body: .dictionary([
             "command": .string("offer"), "call-id": .string("udp-1"), "from-tag": .string("A"),
             "sdp": .string(Self.sdp(port: 5000)),
         ])).encoded
-        let first = try exchange(body)
-        let again = try exchange(body)
+        let first = try await exchange(body)
+        let again = try await exchange(body)
         #expect(first == again)
         #expect(String(decoding: first, as: UTF8.self).contains("m=audio"))
         #expect(await controller.callCount == 1)
         #expect(server.counters.retransmissions == 1)
 
-        let bad = try exchange(Array("c3 d7:command".utf8))
+        let bad = try await exchange(Array("c3 d7:command".utf8))
         #expect(String(decoding: bad, as: UTF8.self).contains("Failed to decode bencode"))
         // No cookie: nothing to answer; the next request is still served.
         client.send(Array(" d7:command4:pinge".utf8), to: server.localAddress.port)
-        #expect(try exchange(Array("c4 d7:command4:pinge".utf8)) == Array("c4 d6:result4:ponge".utf8))
+        #expect(try await exchange(Array("c4 d7:command4:pinge".utf8)) == Array("c4 d6:result4:ponge".utf8))
         #expect(server.counters.dropped == 1)
     }
 

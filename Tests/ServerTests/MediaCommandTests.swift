@@ -49,6 +49,7 @@ func bencoded(_ s: String) -> String { "\(s.utf8.count):\(s)" }
     static func start(_ extra: [String] = []) async throws -> (TandemProcess, Int) {
         let node = try TandemProcess(arguments: [
             "media", "--ng", "127.0.0.1:0", "--interface", "127.0.0.1!203.0.113.7", "--rtp-ports", "43000-43099",
+            "--recording-dir", NSTemporaryDirectory() + "tandem-media-recordings",
             "--workers", "1", "--no-pin",
         ] + extra)
         let line = await node.stdout.line(where: { $0.contains(listening) }, within: 60)
@@ -99,7 +100,8 @@ func bencoded(_ s: String) -> String { "\(s.utf8.count):\(s)" }
         (["--ng", "127.0.0.1:99999"], "--ng"),
     ])
     func badFlagsAreOneLineAndANonZeroExit(flags: [String], message: String) async throws {
-        let (status, _, err) = try await runTandem(["media", "--ng", "127.0.0.1:0", "--no-pin"] + flags)
+        let (status, _, err) = try await runTandem(["media", "--ng", "127.0.0.1:0", "--no-pin",
+                                                      "--recording-dir", NSTemporaryDirectory() + "tandem-media-recordings"] + flags)
         #expect(status != 0)
         #expect(err.contains(message))
     }
@@ -109,6 +111,7 @@ func bencoded(_ s: String) -> String { "\(s.utf8.count):\(s)" }
         defer { first.signal(SIGKILL) }
         let (status, _, err) = try await runTandem([
             "media", "--ng", "127.0.0.1:\(port)", "--rtp-ports", "43100-43199", "--workers", "1", "--no-pin",
+            "--recording-dir", NSTemporaryDirectory() + "tandem-media-recordings",
         ])
         #expect(status == 1)
         #expect(err.contains("cannot start the media node"))

@@ -53,6 +53,7 @@ import Glibc
         } else {
             node = try peers.start(tandemBinary(), unmasked: false, [
                 "media", "--ng", "127.0.0.1:\(ngPort)", "--interface", "127.0.0.1",
+                "--recording-dir", NSTemporaryDirectory() + "tandem-media-recordings",
                 "--rtp-ports", "\(rtpPorts.lowerBound)-\(rtpPorts.upperBound)", "--workers", "1",
             ])
         }

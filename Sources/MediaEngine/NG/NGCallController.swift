@@ -1,3 +1,4 @@
+import Codecs
 import MediaControl
 import SDP
 import SRTP
@@ -13,11 +14,18 @@ public struct NGControllerConfiguration: Sendable {
     public var interfaceNames: Set<String>
     /// Seconds since the UNIX epoch, for the `created`/`last signal` fields.
     public var wallClock: @Sendable () -> Int64
+    /// Where `start recording` writes when the request names no `output-destination`; nil refuses.
+    public var recordingDirectory: String?
+    /// The writer thread recordings go through; nil refuses recording.
+    public var recordingWriter: RecordingWriter?
 
     /// A configuration with the given interface names and the system clock.
-    public init(interfaceNames: Set<String> = [], wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
+    public init(interfaceNames: Set<String> = [], wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
+                recordingDirectory: String? = nil, recordingWriter: RecordingWriter? = nil) {
         self.interfaceNames = interfaceNames
         self.wallClock = wallClock
+        self.recordingDirectory = recordingDirectory
+        self.recordingWriter = recordingWriter
     }
 }
 
@@ -63,6 +71,11 @@ public actor NGCallController {
     /// Applies a media event: a session whose every leg with a peer has timed out is deleted, as
     /// rtpengine does after its `timeout`.
     public func handle(_ event: MediaEvent) async {
+        if case .playbackEnded = event.kind {
+            // The leg goes back to relaying (or plain transcoding) once its prompt is over.
+            try? await engine.playbackDidEnd(into: event.leg)
+            return
+        }
         guard case .mediaTimeout = event.kind, let id = callIDsBySession[event.leg.session] else { return }
         guard let call = calls[id], let stats = try? await engine.query(call.session) else { return }
         let withPeer = stats.legs.filter { $0.peer != nil }
@@ -99,7 +112,7 @@ public actor NGCallController {
     // MARK: - Commands on a call
 
     private func executeCall(_ request: NGRequest, id: String) async -> NGReply {
-        do {
+        do throws(NGControllerError) {
             switch request.command {
             case .offer: return try await offer(request, id: id)
             case .answer: return try await answer(request, id: id)
@@ -110,6 +123,24 @@ public actor NGCallController {
                 return .ok()
             case .blockDTMF, .unblockDTMF:
                 try await block(request, id: id, update: LegUpdate(blockDTMF: request.command == .blockDTMF))
+                return .ok()
+            case .playMedia: return try await playMedia(request, id: id)
+            case .stopMedia:
+                for leg in try audioLegs(request, call: try call(id)) {
+                    do { try await engine.stopPlayback(into: leg) } catch { throw NGControllerError.terminating(error) }
+                }
+                return .ok()
+            case .playDTMF: return try await playDTMF(request, id: id)
+            case .startRecording:
+                try await startRecording(request, call: try call(id))
+                return .ok()
+            case .stopRecording, .pauseRecording:
+                let call = try call(id)
+                let pause = request.command == .pauseRecording || request.flags.pause
+                    || request.extra["pause"]?.stringValue == "yes"
+                do {
+                    if pause { try engine.pauseRecording(call.session, true) } else { try await engine.stopRecording(call.session) }
+                } catch { throw NGControllerError.terminating(error) }
                 return .ok()
             default:
                 return .error(reason: "Command not supported by this media node: \(request.command.rawValue)")
@@ -203,7 +234,7 @@ public actor NGCallController {
             // SRTP: pass SDES through untouched when both sides use it, else terminate it here.
             let targetProto = request.transportProtocol.map(\.rawValue) ?? m.proto
             let targetSecure = targetProto.uppercased().contains("SAVP") && !sdesOff
-            var pending = NGPendingOffer(offerer: p, offerProto: m.proto, targetProto: targetProto)
+            var pending = NGPendingOffer(offerer: p, offerProto: m.proto, targetProto: targetProto, offerMedia: m)
             var inbound: SRTPKeying?? = .some(nil)
             if endpoint.isSDES && targetSecure && request.transportProtocol == nil {
                 pending.mode = .passthrough
@@ -254,6 +285,9 @@ public actor NGCallController {
                 strip: request.codec.strip, mask: request.codec.mask, except: request.codec.except,
                 offer: request.codec.offer, to: &out)
             else { throw .noCodecsLeft }
+            if m.media == "audio", !pending.mode.isPassthrough {
+                NGAudioFormats.addTranscodable(request.codec.transcode, to: &out)
+            }
             Self.point(&out, at: pair.legs[q], rtcpMux: endpoint.rtcpMux, keepHoldAddress: endpoint.rtp == nil && !request.replace.contains(.zeroAddress), original: sdp.connection(of: i))
             sessionAddress = sessionAddress ?? out.connections.first?.address
             sdp.media[i] = out
@@ -329,11 +363,15 @@ public actor NGCallController {
                 sdp.media[i] = out
                 continue
             }
+            try await negotiateFormats(pair: pair, offerer: o, answerer: a, answer: m, out: &out, pending: pending)
             Self.point(&out, at: pair.legs[o], rtcpMux: mux, keepHoldAddress: endpoint.rtp == nil && !request.replace.contains(.zeroAddress), original: sdp.connection(of: i))
             sessionAddress = sessionAddress ?? out.connections.first?.address
             sdp.media[i] = out
         }
         try finish(&sdp, sessionAddress: sessionAddress, request: request, call: call, towards: o)
+        if request.recordCall == true || request.flags.recordCall {
+            try await startRecording(request, call: call)
+        }
         return .sdp(sdp.serialized)
     }
 
@@ -362,6 +400,8 @@ public actor NGCallController {
     private func remove(_ id: String) async {
         guard let call = calls.removeValue(forKey: id) else { return }
         callIDsBySession[call.session] = nil
+        // The file is finalised by the writer; a BYE must leave a complete recording.
+        try? await engine.stopRecording(call.session)
         try? await engine.deleteSession(call.session)
     }
 
@@ -393,6 +433,138 @@ public actor NGCallController {
 
     private func update(_ leg: MediaLegHandle, _ u: LegUpdate) async throws(NGControllerError) {
         do { try await engine.updateLeg(leg, u) } catch { throw .engine(error) }
+    }
+
+    // MARK: - Terminating path
+
+    /// Tells the engine what each side of an answered audio section uses: equal formats are relayed,
+    /// different ones transcoded. When the answerer chose a codec the offerer never offered (one
+    /// Tandem added for transcoding), the answer towards the offerer is narrowed to the offerer's own
+    /// first codec Tandem can transcode.
+    private func negotiateFormats(
+        pair: NGMediaPair, offerer o: Int, answerer a: Int, answer m: MediaDescription, out: inout MediaDescription,
+        pending: NGPendingOffer
+    ) async throws(NGControllerError) {
+        guard m.media == "audio", !m.isRejected, !pending.mode.isPassthrough,
+              let answerer = NGAudioFormats.firstSupported(in: m)
+        else {
+            try await setFormat(nil, pair.legs[a].leg)
+            try await setFormat(nil, pair.legs[o].leg)
+            return
+        }
+        let offer = pending.offerMedia
+        var offerer: AudioEndpointFormat?
+        if let same = offer.formats.first(where: { NGAudioFormats.codec($0, in: offer) == answerer.codec }) {
+            offerer = NGAudioFormats.endpointFormat(same, in: offer)
+        } else if let first = NGAudioFormats.firstSupported(in: offer) {
+            offerer = first
+            NGAudioFormats.restrict(&out, to: first, offer: offer)
+        }
+        try await setFormat(answerer, pair.legs[a].leg)
+        try await setFormat(offerer, pair.legs[o].leg)
+    }
+
+    private func setFormat(_ format: AudioEndpointFormat?, _ leg: MediaLegHandle) async throws(NGControllerError) {
+        do { try await engine.setAudioFormat(format, for: leg) } catch { throw .terminating(error) }
+    }
+
+    /// The audio legs facing the parties a play/stop request selects (`from-tag`, or `all`).
+    private func audioLegs(_ request: NGRequest, call: NGCall) throws(NGControllerError) -> [MediaLegHandle] {
+        let everyone = request.flags.all || (request.all.map { $0 != .none } ?? false)
+        let parties: [Int]
+        if everyone {
+            parties = [0, 1]
+        } else {
+            guard let tag = request.fromTag, let p = call.tags.firstIndex(where: { $0 == tag }) else { throw .unknownTag }
+            parties = [p]
+        }
+        var legs: [MediaLegHandle] = []
+        for pair in call.pairs.compactMap({ $0 }) where pair.media == "audio" {
+            for p in parties { legs.append(pair.legs[p].leg) }
+        }
+        return legs
+    }
+
+    /// `play media`: a file or blob to the selected participant(s), `repeat-times` passes.
+    private func playMedia(_ request: NGRequest, id: String) async throws(NGControllerError) -> NGReply {
+        let call = try call(id)
+        let content: PlaybackRequest.Content
+        if let file = request.file {
+            content = .file(file)
+        } else if let blob = request.blob {
+            content = .wav(blob)
+        } else {
+            throw .unsupported("play media without 'file' or 'blob'")
+        }
+        let times = Int(clamping: request.repeatTimes ?? 1)
+        var duration: Int?
+        for leg in try audioLegs(request, call: call) {
+            do {
+                duration = try await engine.play(PlaybackRequest(content, repeatCount: max(1, times)), into: leg) ?? duration
+            } catch {
+                throw .terminating(error)
+            }
+        }
+        return .played(durationMilliseconds: duration.map(Int64.init))
+    }
+
+    /// `play DTMF`: the selected participant "sends" the digit, so the others hear it, in band.
+    private func playDTMF(_ request: NGRequest, id: String) async throws(NGControllerError) -> NGReply {
+        let call = try call(id)
+        let digit: Character
+        switch request.dtmfCode {
+        case .integer(let code)?:
+            guard let d = DTMFDigit(rawValue: UInt8(clamping: code)), (0...15).contains(code) else { throw .invalidDigit }
+            digit = Character(d.description)
+        case .bytes(let b)? where b.count == 1:
+            guard let d = DTMFDigit(Character(Unicode.Scalar(b[0]))) else { throw .invalidDigit }
+            digit = Character(d.description)
+        default:
+            throw .invalidDigit
+        }
+        // rtpengine's limits: 100–5000 ms, 250 ms by default.
+        let milliseconds = Int(min(5000, max(100, request.duration ?? 250)))
+        var selected = request
+        selected.flags.all = false
+        selected.all = nil
+        let everyone = request.flags.all || (request.all.map { $0 != .none } ?? false)
+        var legs: [MediaLegHandle] = []
+        if everyone {
+            legs = try audioLegs(request, call: call)
+        } else {
+            guard let tag = request.fromTag, let p = call.tags.firstIndex(where: { $0 == tag }) else { throw .unknownTag }
+            for pair in call.pairs.compactMap({ $0 }) where pair.media == "audio" { legs.append(pair.legs[1 - p].leg) }
+        }
+        for leg in legs {
+            do {
+                try await engine.play(PlaybackRequest(.digits(String(digit), milliseconds: milliseconds)), into: leg)
+            } catch {
+                throw .terminating(error)
+            }
+        }
+        return .ok()
+    }
+
+    /// `start recording` (or `record call` in offer/answer): the whole call, one channel per party.
+    private func startRecording(_ request: NGRequest, call: NGCall) async throws(NGControllerError) {
+        guard let writer = configuration.recordingWriter else { throw .recordingUnavailable }
+        if let existing = engine.recording(of: call.session), existing.isRecording || !existing.isFinished {
+            // A paused recording resumes (rtpengine: `start recording` after `pause recording`).
+            do { try engine.pauseRecording(call.session, false) } catch { throw .terminating(error) }
+            return
+        }
+        let path: String
+        if let destination = request.outputDestination {
+            path = destination
+        } else if let directory = configuration.recordingDirectory {
+            let safe = String(call.id.unicodeScalars.map { c in
+                CharacterSet.isFileNameSafe(c) ? Character(c) : "_"
+            })
+            path = directory + "/" + safe + "-" + String(call.created) + ".wav"
+        } else {
+            throw .recordingUnavailable
+        }
+        do { _ = try await engine.startRecording(call.session, writer: writer, path: path) } catch { throw .terminating(error) }
     }
 
     // MARK: - SDP
@@ -506,6 +678,9 @@ enum NGControllerError: Error, Sendable {
     case noCodecsLeft
     case unsupported(String)
     case engine(MediaSessionError)
+    case terminating(MediaTerminatingError)
+    case invalidDigit
+    case recordingUnavailable
 
     var reason: String {
         switch self {
@@ -516,6 +691,9 @@ enum NGControllerError: Error, Sendable {
         case .noCryptoSuite: "No supported SDES crypto suite"
         case .noCodecsLeft: "No codecs left after codec manipulation"
         case .unsupported(let what): "\(what) is not supported by this media node"
+        case .terminating(let e): "\(e)"
+        case .invalidDigit: "Invalid DTMF digit"
+        case .recordingUnavailable: "Recording is not configured on this media node"
         case .engine(.portsExhausted): "Ran out of ports"
         case .engine(let e): "Media engine: \(e)"
         }
@@ -541,6 +719,8 @@ struct NGPendingOffer: Sendable {
     var offerer: Int
     var offerProto: String
     var targetProto: String
+    /// The offerer's media section as it offered it: its codecs, for choosing its side's format.
+    var offerMedia: MediaDescription
     var mode: NGSRTPMode = .plain
 }
 
@@ -609,5 +789,12 @@ final class NGCall: @unchecked Sendable {
         } catch {
             throw .engine(error)
         }
+    }
+}
+
+/// File names from call-ids: letters, digits and a few safe punctuation marks; the rest become `_`.
+enum CharacterSet {
+    static func isFileNameSafe(_ c: Unicode.Scalar) -> Bool {
+        c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "-" || c == "." || c == "@")
     }
 }

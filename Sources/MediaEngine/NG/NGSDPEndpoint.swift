@@ -1,3 +1,4 @@
+import Codecs
 import MediaControl
 import SDP
 import SRTP
@@ -173,5 +174,116 @@ enum NGICE {
 
     static func strip(_ attributes: inout [SDPAttribute]) {
         attributes.removeAll { attributeNames.contains($0.name) }
+    }
+}
+
+/// Codecs the engine can decode and encode, read from and written into SDP media sections.
+enum NGAudioFormats {
+    /// The codec Tandem implements for format `f` of `m`, if any.
+    static func codec(_ f: String, in m: MediaDescription) -> CodecDescriptor? {
+        guard let pt = UInt8(f) else { return nil }
+        let name: String
+        let rate: UInt32
+        if let map = m.rtpMap(for: pt) {
+            name = map.encodingName
+            rate = map.clockRate
+        } else if let s = NGCodecFilter.staticName(pt) {
+            (name, rate) = s
+        } else {
+            return nil
+        }
+        switch name.lowercased() {
+        case "pcmu" where rate == 8000: return .pcmu
+        case "pcma" where rate == 8000: return .pcma
+        case "g722" where rate == 8000: return .g722
+        case "opus" where rate == 48000: return .opus
+        case "l16": return L16.descriptor(sampleRate: Int(rate), channels: 1)
+        default: return nil
+        }
+    }
+
+    /// The payload type of the first `encodingName` rtpmap in `m`.
+    static func payloadType(named encodingName: String, in m: MediaDescription) -> UInt8? {
+        m.rtpMaps.first { $0.encodingName.lowercased() == encodingName }?.payloadType
+    }
+
+    /// What a party negotiated in media section `m` when it uses format `f`.
+    static func endpointFormat(_ f: String, in m: MediaDescription) -> AudioEndpointFormat? {
+        guard let codec = codec(f, in: m), let pt = UInt8(f) else { return nil }
+        var format = AudioEndpointFormat(
+            codec: codec, payloadType: pt, ptimeMilliseconds: m.ptime ?? 20,
+            telephoneEventPayloadType: payloadType(named: "telephone-event", in: m),
+            comfortNoisePayloadType: m.formats.contains("13") ? 13 : nil)
+        if codec.name == "opus", let fmtp = m.formatParameters(for: f) {
+            format.opus = try? OpusFormatParameters(parsing: fmtp)
+        }
+        return format
+    }
+
+    /// The first format of `m` Tandem can transcode.
+    static func firstSupported(in m: MediaDescription) -> AudioEndpointFormat? {
+        for f in m.formats { if let format = endpointFormat(f, in: m) { return format } }
+        return nil
+    }
+
+    /// Appends the codecs named by `specs` (ng `codec-transcode`) that `m` lacks, with static payload
+    /// types where RFC 3551 has them and free dynamic ones otherwise.
+    static func addTranscodable(_ specs: [String], to m: inout MediaDescription) {
+        for spec in specs {
+            let name = spec.split(separator: "/").first.map { $0.lowercased() } ?? ""
+            let codec: CodecDescriptor
+            switch name {
+            case "pcmu": codec = .pcmu
+            case "pcma": codec = .pcma
+            case "g722": codec = .g722
+            case "opus": codec = .opus
+            default: continue
+            }
+            if m.formats.contains(where: { self.codec($0, in: m)?.name == codec.name }) { continue }
+            let pt: UInt8
+            if let s = codec.staticPayloadType {
+                pt = s
+            } else {
+                let used = Set(m.formats.compactMap { UInt8($0) })
+                guard let free = (96...127).map({ UInt8($0) }).first(where: { !used.contains($0) }) else { continue }
+                pt = free
+            }
+            // Before telephone-event and CN, so a receiver that takes the first audio codec still can.
+            let audioEnd = m.formats.firstIndex { f in
+                guard let p = UInt8(f) else { return false }
+                let name = m.rtpMap(for: p)?.encodingName.lowercased()
+                return name == "telephone-event" || name == "cn" || p == 13
+            } ?? m.formats.count
+            m.formats.insert(String(pt), at: audioEnd)
+            m.attributes.append(.rtpMap(SDPRTPMap(
+                payloadType: pt, encodingName: codec.name, clockRate: UInt32(codec.rtpClockRate),
+                channels: codec.name == "opus" ? 2 : nil)))
+            if let fmtp = codec.formatParameters {
+                m.attributes.append(.formatParameters(SDPFormatParameters(format: String(pt), parameters: fmtp)))
+            }
+        }
+    }
+
+    /// Narrows an answer section to `format` (plus its telephone-event and CN payload types) for a
+    /// party that never offered what the answerer chose.
+    static func restrict(_ m: inout MediaDescription, to format: AudioEndpointFormat, offer: MediaDescription) {
+        var keep = [String(format.payloadType)]
+        if let te = format.telephoneEventPayloadType { keep.append(String(te)) }
+        if let cn = format.comfortNoisePayloadType { keep.append(String(cn)) }
+        m.formats = keep
+        m.attributes.removeAll { a in
+            switch a {
+            case .rtpMap, .formatParameters, .rtcpFeedback: true
+            default: false
+            }
+        }
+        // The offerer's own rtpmap/fmtp lines for what it gets.
+        for a in offer.attributes {
+            switch a {
+            case .rtpMap(let r) where keep.contains(String(r.payloadType)): m.attributes.append(a)
+            case .formatParameters(let p) where keep.contains(p.format): m.attributes.append(a)
+            default: break
+            }
+        }
     }
 }
