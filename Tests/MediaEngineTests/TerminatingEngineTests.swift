@@ -191,4 +191,40 @@ extension RelayEndpoint: @unchecked Sendable {}
         #expect(abs(PipelineTestSupport.dominantFrequency(leftTail, rate: rate) - 1000) <= 25)
         #expect(abs(PipelineTestSupport.dominantFrequency(rightTail, rate: rate) - 400) <= 25)
     }
+
+    @Test func rtcpIsTerminatedAndRegeneratedOnATranscodedLeg() async throws {
+        let engine = try makeEngine(ports: 44500...44599)
+        defer { engine.stop() }
+        let a = try RelayEndpoint(host: "127.0.0.1")
+        let b = try RelayEndpoint(host: "127.0.0.1")
+        let pair = try await makeLinkedPair(engine, id: "rtcp-regen", a: a, b: b, options: LegOptions(rtcpMux: true))
+        try await engine.setAudioFormat(Self.pcmu, for: pair.a.leg)
+        try await engine.setAudioFormat(Self.pcma, for: pair.b.leg)
+
+        // A's own SR (SSRC 0xA) must not reach B: its counts describe a stream B never gets.
+        var sr: [UInt8] = [0x80, 200, 0, 6, 0, 0, 0, 0xA]
+        sr += [UInt8](repeating: 1, count: 20)
+        a.send(sr, to: pair.a.rtpPort)
+        // B sends a little too, so Tandem's SR to B carries a report block about B's stream.
+        for i in 0..<3 {
+            b.send(makeRTP(sequence: UInt16(i), ssrc: 0xB, payloadType: 8, payload: payload(i)), to: pair.b.rtpPort)
+        }
+        try await Self.sendTone(1000, seconds: 1.4, format: Self.pcmu, from: a, to: pair.a.rtpPort, ssrc: 0xA)
+
+        var rtpSSRCs: Set<UInt32> = []
+        var reports: [[UInt8]] = []
+        while let d = b.receive(timeoutMS: 300) {
+            if d.bytes[1] == 200 { reports.append(d.bytes) } else { rtpSSRCs.insert(ssrc(of: d.bytes)) }
+        }
+        #expect(rtpSSRCs.count == 1)
+        let report = try #require(reports.first)
+        // One SR from Tandem, about the PCMA stream it sends (same SSRC), with a report block on A's stream.
+        #expect(reports.count == 1)
+        #expect(ssrc(of: Array(report[0..<12])) != 0xA)
+        let sender = report[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        #expect(rtpSSRCs.contains(sender))
+        #expect(report[0] & 0x1F == 1)
+        let blockSource = report[28..<32].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        #expect(blockSource == 0xB)
+    }
 }

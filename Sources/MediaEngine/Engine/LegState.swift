@@ -100,6 +100,16 @@ struct LegState {
     /// The middle 32 NTP bits of the last SR forwarded to this leg's endpoint (0: none) and when it
     /// was queued (monotonic ns): the endpoint's reports echo them as LSR (RFC 3550 §6.4.1).
     var lastForwardedSR: UInt32 = 0
+    /// What the pipeline feeding this leg has sent, for the SRs Tandem generates in its place.
+    var generatedPackets: UInt32 = 0
+    var generatedOctets: UInt32 = 0
+    var generatedSSRC: UInt32 = 0
+    var generatedTimestamp: UInt32 = 0
+    var generatedAt: UInt64 = 0
+    var nextReportTick: UInt64 = 0
+    /// The endpoint's last SR (NTP middle 32 bits) and when it arrived, for LSR/DLSR in our reports.
+    var lastReceivedSR: UInt32 = 0
+    var lastReceivedSRAt: UInt64 = 0
     var lastForwardedSRAt: UInt64 = 0
     /// The last round-trip time between the worker and this leg's endpoint, in ns; valid when `hasRoundTrip`.
     var roundTripNanoseconds: UInt64 = 0

@@ -3,6 +3,10 @@ import RTP
 import SRTP
 import TandemBase
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The packet path: recvmmsg → source check → demux → SRTP unprotect → statistics → forward
 /// (SRTP protect) → sendmmsg. Worker thread only; no allocation, lock, string or closure per packet.
 extension MediaWorker {
@@ -131,6 +135,12 @@ extension MediaWorker {
     /// to this endpoint gives RTT = now − relay time − DLSR (RFC 3550 §6.4.1). Views only, no allocation.
     @inline(__always)
     private func noteRTCP(from leg: UnsafeMutablePointer<LegState>, data: UnsafeMutablePointer<UInt8>, length: Int, now: UInt64) {
+        // The endpoint's own SR (first in a compound, RFC 3550 §6.1): echoed as LSR/DLSR in the
+        // reports Tandem generates when it terminates RTCP.
+        if length >= 28, data[1] == RTCPPacketType.senderReport {
+            leg.pointee.lastReceivedSR = Self.read32(data + 10)
+            leg.pointee.lastReceivedSRAt = now
+        }
         let lsr = leg.pointee.lastForwardedSR
         // LSR 0 means "no SR received" (§6.4.1), so 0 cannot be matched.
         guard lsr != 0 else { return }
@@ -248,6 +258,47 @@ extension MediaWorker {
         return true
     }
 
+    /// Ticks between the SRs Tandem sends for a stream it generates (5 s, RFC 3550 §6.2's minimum).
+    static var reportIntervalTicks: UInt64 { 500 }
+
+    /// RTCP for a transcoded or played-into leg, where the endpoint's reports about the original
+    /// stream would be meaningless: an SR about the stream Tandem sends it, with a report block
+    /// about the stream it sends Tandem (RFC 3550 §6.4). No allocation.
+    private func sendGeneratedReport(to target: Int, now: UInt64) {
+        let out = legs + target
+        guard out.pointee.direction.sendsToEndpoint, let peer = out.pointee.rtcpDestination else { return }
+        let fd = out.pointee.isRTCPMux ? out.pointee.rtpFD : out.pointee.rtcpFD
+        if sendCount == Self.batchCapacity { flushSends() }
+        let j = sendCount
+        guard let slotBuffer = tdm_batch_buffer(sendBatch, j) else { return }
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        // NTP time: seconds since 1900 and a 32-bit fraction (RFC 3550 §4).
+        let ntpSeconds = UInt64(UInt32(truncatingIfNeeded: wall.tv_sec &+ 2_208_988_800))
+        let ntpFraction = UInt64(wall.tv_nsec) << 32 / 1_000_000_000
+        let elapsed = now &- out.pointee.generatedAt
+        let rtpTimestamp = out.pointee.generatedTimestamp &+ UInt32(truncatingIfNeeded: elapsed / 1000 &* out.pointee.clockRate / 1_000_000)
+        var block = RTCPReportBlock(
+            ssrc: SSRC(out.pointee.ssrc), fractionLost: 0, cumulativeLost: 0, extendedHighestSequenceNumber: 0,
+            jitter: 0, lastSenderReport: 0, delaySinceLastSenderReport: 0)
+        let hasBlock = out.pointee.hasSSRC
+        if hasBlock {
+            let dlsr = out.pointee.lastReceivedSR == 0 ? 0
+                : UInt32(truncatingIfNeeded: (now &- out.pointee.lastReceivedSRAt) << 16 / 1_000_000_000)
+            block = out.pointee.receiveStatistics.makeReportBlock(
+                ssrc: SSRC(out.pointee.ssrc), lastSenderReport: out.pointee.lastReceivedSR, delaySinceLastSenderReport: dlsr)
+        }
+        let length: Int? = withUnsafePointer(to: &block) { p in
+            let writer = RTCPSenderReportWriter(
+                ssrc: SSRC(out.pointee.generatedSSRC), ntpTimestamp: NTPTimestamp(rawValue: ntpSeconds << 32 | ntpFraction),
+                rtpTimestamp: RTPTimestamp(rtpTimestamp), packetCount: out.pointee.generatedPackets,
+                octetCount: out.pointee.generatedOctets, reportBlocks: UnsafeBufferPointer(start: p, count: hasBlock ? 1 : 0))
+            return try? writer.write(to: UnsafeMutableRawBufferPointer(start: slotBuffer, count: Int(Self.bufferSize) - 32))
+        }
+        guard let length else { return }
+        _ = commitSend(slot: j, buffer: slotBuffer, length: length, to: target, fd: fd, peer: peer, isRTCP: true, now: now)
+    }
+
     /// Ticks (10 ms) without RTP after which a pipeline stops producing for its destination.
     static var quietSourceTicks: UInt64 { 25 }
 
@@ -277,8 +328,22 @@ extension MediaWorker {
                 guard length > 0 else { break }
                 // Produced packets keep the pipeline's clock running even when nobody can hear them.
                 guard let peer else { continue }
+                out.pointee.generatedPackets &+= 1
+                out.pointee.generatedOctets &+= UInt32(truncatingIfNeeded: length - RTPPacket.fixedHeaderSize)
+                out.pointee.generatedTimestamp = Self.read32(slotBuffer + 4)
+                out.pointee.generatedSSRC = Self.read32(slotBuffer + 8)
+                out.pointee.generatedAt = now
                 _ = commitSend(slot: j, buffer: slotBuffer, length: length, to: target, fd: out.pointee.rtpFD, peer: peer,
                                isRTCP: false, now: now)
+            }
+            if out.pointee.generatedPackets > 0 {
+                if out.pointee.nextReportTick == 0 {
+                    // The first report a second after the stream starts, then every interval.
+                    out.pointee.nextReportTick = tick &+ Self.reportIntervalTicks / 5
+                } else if tick >= out.pointee.nextReportTick {
+                    out.pointee.nextReportTick = tick &+ Self.reportIntervalTicks
+                    sendGeneratedReport(to: target, now: now)
+                }
             }
             if let playback = out.pointee.playback, let end = playback.takeEnd() {
                 out.pointee.playback = nil
