@@ -227,4 +227,41 @@ extension RelayEndpoint: @unchecked Sendable {}
         let blockSource = report[28..<32].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         #expect(blockSource == 0xB)
     }
+
+    @Test func aKeyPressIsReportedAndBargesIntoThePromptPlayingToThatParty() async throws {
+        let engine = try makeEngine(ports: 44600...44699)
+        defer { engine.stop() }
+        let a = try RelayEndpoint(host: "127.0.0.1")
+        let b = try RelayEndpoint(host: "127.0.0.1")
+        let pair = try await Self.call(engine, id: "barge", a: a, fa: Self.pcmu, b: b, fb: Self.pcmu)
+        try await engine.updateLeg(pair.b.leg, LegUpdate(telephoneEventPayloadTypes: [101]))
+
+        let collected = Task { () -> [MediaEvent.Kind] in
+            var kinds: [MediaEvent.Kind] = []
+            for await e in engine.events where e.leg == pair.b.leg {
+                if case .streamStarted = e.kind { continue }
+                kinds.append(e.kind)
+                if case .playbackEnded = e.kind { break }
+            }
+            return kinds
+        }
+        _ = try await engine.play(PlaybackRequest(.tones("440/10000"), bargeInDigits: [.five]), into: pair.b.leg)
+        // B presses 5: an RFC 4733 event (code 5, volume 10, duration 160), sent three times as phones
+        // do; one digit is reported.
+        for _ in 0..<3 {
+            b.send(makeRTP(sequence: 1, timestamp: 8000, ssrc: 0xB, payloadType: 101, payload: [5, 10, 0, 160]), to: pair.b.rtpPort)
+        }
+        let kinds = await withTaskGroup(of: [MediaEvent.Kind]?.self) { group in
+            group.addTask { await collected.value }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(5))  // an upper bound, not synchronisation
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            collected.cancel()
+            return first
+        }
+        #expect(kinds == [.dtmf(.five), .playbackEnded(.bargeIn(.five))])
+    }
 }

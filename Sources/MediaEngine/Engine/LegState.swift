@@ -110,6 +110,9 @@ struct LegState {
     /// The endpoint's last SR (NTP middle 32 bits) and when it arrived, for LSR/DLSR in our reports.
     var lastReceivedSR: UInt32 = 0
     var lastReceivedSRAt: UInt64 = 0
+    /// RTP timestamp of the last RFC 4733 event seen from the endpoint (one event per timestamp, §2.5).
+    var lastEventTimestamp: UInt32 = 0
+    var hasSeenEvent = false
     var lastForwardedSRAt: UInt64 = 0
     /// The last round-trip time between the worker and this leg's endpoint, in ns; valid when `hasRoundTrip`.
     var roundTripNanoseconds: UInt64 = 0

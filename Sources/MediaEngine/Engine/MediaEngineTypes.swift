@@ -1,3 +1,4 @@
+import Codecs
 import RTP
 import SRTP
 
@@ -157,6 +158,9 @@ public struct MediaEvent: Hashable, Sendable {
         case ssrcChanged(from: SSRC, to: SSRC)
         /// A playback into the leg ended (completed, stopped or barged in).
         case playbackEnded(PlaybackEnd)
+        /// The endpoint pressed a key: the first packet of an RFC 4733 event on one of the leg's
+        /// telephone-event payload types.
+        case dtmf(DTMFDigit)
     }
 
     /// The leg it happened on.

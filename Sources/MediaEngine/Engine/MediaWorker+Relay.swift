@@ -1,3 +1,4 @@
+import Codecs
 import CBatchIO
 import RTP
 import SRTP
@@ -90,6 +91,9 @@ extension MediaWorker {
                 return false
             }
             noteRTP(packet, slot: slot, now: now)
+            if leg.pointee.telephoneEventMask & (UInt128(1) << packet.payloadType.rawValue) != 0 {
+                noteTelephoneEvent(packet, slot: slot)
+            }
             // Blocking drops RTP only, after statistics and latching: the endpoint is still heard
             // (timeouts, SSRC events), just not relayed. RTCP keeps flowing so reports stay sane.
             if leg.pointee.isMediaBlocked {
@@ -107,6 +111,22 @@ extension MediaWorker {
             return false
         }
         return forward(from: leg, data: data, length: length, isRTCP: isRTCP, now: now)
+    }
+
+    /// A key press: the first packet of each RFC 4733 event (a new timestamp, §2.5.1.2) becomes one
+    /// `dtmf` event and stops a playback into this leg that listens for that digit (barge-in).
+    @inline(__always)
+    private func noteTelephoneEvent(_ packet: RTPPacket, slot: Int) {
+        let leg = legs + slot
+        let payload = packet.payload
+        guard payload.count >= 4 else { return }
+        let timestamp = packet.timestamp.rawValue
+        guard !leg.pointee.hasSeenEvent || leg.pointee.lastEventTimestamp != timestamp else { return }
+        leg.pointee.hasSeenEvent = true
+        leg.pointee.lastEventTimestamp = timestamp
+        guard let digit = DTMFDigit(rawValue: payload[0]) else { return }
+        leg.pointee.playback?.noteDigit(digit)
+        emit(slot: Int32(slot), .dtmf(digit))
     }
 
     /// Receive statistics, stream start and SSRC change for an accepted RTP packet.
