@@ -264,4 +264,44 @@ extension RelayEndpoint: @unchecked Sendable {}
         }
         #expect(kinds == [.dtmf(.five), .playbackEnded(.bargeIn(.five))])
     }
+
+    @Test func inBandDTMFFromALegIsReportedWhenAsked() async throws {
+        let engine = try makeEngine(ports: 44700...44799)
+        defer { engine.stop() }
+        let a = try RelayEndpoint(host: "127.0.0.1")
+        let b = try RelayEndpoint(host: "127.0.0.1")
+        let pair = try await Self.call(engine, id: "inband", a: a, fa: Self.pcmu, b: b, fb: Self.pcmu)
+        try await engine.detectInBandDTMF(true, on: pair.a.leg)
+
+        // 200 ms of the 7 key in A's audio, then silence.
+        let generator = try DTMFGenerator(sampleRate: 8000)
+        try generator.play(.seven, milliseconds: 200)
+        var pcm = [Int16](repeating: 0, count: 8000 * 6 / 10)
+        _ = pcm.withUnsafeMutableBufferPointer { generator.generate(into: $0) }
+        let payloads = try PipelineTestSupport.encodePayloads(pcm, format: Self.pcmu, rate: 8000)
+        let heard = Task { () -> DTMFDigit? in
+            for await e in engine.events where e.leg == pair.a.leg {
+                if case .dtmf(let d) = e.kind { return d }
+            }
+            return nil
+        }
+        let start = ContinuousClock.now
+        for (i, p) in payloads.enumerated() {
+            a.send(PipelineTestSupport.rtp(payloadType: 0, sequenceNumber: UInt16(i), timestamp: UInt32(i * 160), ssrc: 0xA, payload: p),
+                   to: pair.a.rtpPort)
+            try await Task.sleep(until: start + .milliseconds(20 * (i + 1)), clock: .continuous)
+        }
+        let digit = await withTaskGroup(of: DTMFDigit?.self) { group in
+            group.addTask { await heard.value }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(3))  // an upper bound, not synchronisation
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            heard.cancel()
+            return first
+        }
+        #expect(digit == .seven)
+    }
 }

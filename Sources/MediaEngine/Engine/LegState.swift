@@ -74,6 +74,8 @@ struct LegState {
     var outPipeline: AudioPipeline?
     /// The playback feeding `outPipeline`, watched for its end.
     var playback: PlaybackSource?
+    /// In-band DTMF found in the linked leg's audio by `outPipeline`'s tap.
+    var inBandDetector: InBandDTMFTap?
     /// Symmetric RTP (RFC 4961): learn the peer from received packets. Off for ng `asymmetric`.
     var learnsSource = true
     var direction = MediaDirection.sendrecv

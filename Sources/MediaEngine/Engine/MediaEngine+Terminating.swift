@@ -15,6 +15,8 @@ struct TerminatingState: @unchecked Sendable {
     /// Recording tap on a leg's audio (what its endpoint says).
     var taps: [MediaLegHandle: RecordingLegTap] = [:]
     var recordings: [MediaSessionHandle: RecordingChannel] = [:]
+    /// Legs whose endpoint's audio is scanned for in-band DTMF.
+    var inBandDetection: Set<MediaLegHandle> = []
     /// Legs that currently have a pipeline, and its shape.
     var shapes: [MediaLegHandle: PipelineShape] = [:]
 
@@ -25,6 +27,7 @@ struct TerminatingState: @unchecked Sendable {
         taps = taps.filter { $0.key.session != session }
         sources = sources.filter { $0.key.session != session }
         shapes = shapes.filter { $0.key.session != session }
+        inBandDetection = inBandDetection.filter { $0.session != session }
         recordings[session] = nil
     }
 
@@ -35,7 +38,8 @@ struct TerminatingState: @unchecked Sendable {
         let input = source.flatMap { formats[$0] }
         let playback = playbacks[leg]
         let tap = source.flatMap { taps[$0] }
-        if playback == nil, tap == nil {
+        let detects = source.map { inBandDetection.contains($0) } ?? false
+        if playback == nil, tap == nil, !detects {
             guard let input, !Self.relayCarries(from: input, to: output) else { return nil }
         }
         if input == nil, playback == nil { return nil }
@@ -44,7 +48,7 @@ struct TerminatingState: @unchecked Sendable {
         if playback != nil {
             return PipelineShape(input: nil, output: output, playback: playback, tap: nil)
         }
-        return PipelineShape(input: input, output: output, playback: playback, tap: tap)
+        return PipelineShape(input: input, output: output, playback: playback, tap: tap, detectsInBandDTMF: detects)
     }
 
     /// Whether relaying packets unchanged gives the receiver what it negotiated: same codec, payload
@@ -64,9 +68,11 @@ struct PipelineShape: @unchecked Sendable, Equatable {
     var output: AudioEndpointFormat
     var playback: PlaybackRequest?
     var tap: RecordingLegTap?
+    var detectsInBandDTMF = false
 
     static func == (a: PipelineShape, b: PipelineShape) -> Bool {
         a.input == b.input && a.output == b.output && a.playback?.id == b.playback?.id && a.tap === b.tap
+            && a.detectsInBandDTMF == b.detectsInBandDTMF
     }
 }
 
@@ -275,7 +281,16 @@ extension MediaEngine {
                 pipeline.source = source
                 output.playback = source
             }
-            pipeline.tap = shape.tap
+            if shape.detectsInBandDTMF {
+                let detector: InBandDTMFTap
+                do { detector = try InBandDTMFTap(sampleRate: pipeline.decodeSampleRate, next: shape.tap) } catch {
+                    throw .pipeline(.tone(error))
+                }
+                pipeline.tap = detector
+                output.detector = detector
+            } else {
+                pipeline.tap = shape.tap
+            }
             output.pipeline = pipeline
         }
         let worker: MediaWorker
@@ -286,5 +301,70 @@ extension MediaEngine {
             state.shapes[leg] = desired
             state.sources[leg] = output.playback
         }
+    }
+}
+
+/// Scans a pipeline's decoded audio for in-band DTMF (Q.24 limits, `DTMFDetector`) and hands the
+/// digits to the worker, which reports them; passes every frame on to the recording tap, if any.
+/// Worker thread only after construction; no allocation per frame.
+final class InBandDTMFTap: PipelineTap {
+    private let detector: DTMFDetector
+    private let resampler: Resampler?
+    private let scratch: UnsafeMutableBufferPointer<Int16>
+    let next: RecordingLegTap?
+    private var digits: (DTMFDigit?, DTMFDigit?, DTMFDigit?, DTMFDigit?) = (nil, nil, nil, nil)
+    private var count = 0
+
+    /// A tap for frames at `sampleRate`; rates other than 8 and 16 kHz are resampled to 8 kHz first.
+    init(sampleRate: Int, next: RecordingLegTap?) throws(ToneError) {
+        let native = sampleRate == 8000 || sampleRate == 16000
+        detector = try DTMFDetector(sampleRate: native ? sampleRate : 8000)
+        resampler = native ? nil : try? Resampler(inputRate: sampleRate, outputRate: 8000)
+        scratch = .allocate(capacity: 2048)
+        self.next = next
+    }
+
+    deinit { scratch.deallocate() }
+
+    func decoded(_ pcm: UnsafeBufferPointer<Int16>, sampleRate: Int) {
+        next?.decoded(pcm, sampleRate: sampleRate)
+        if let resampler {
+            guard resampler.outputCapacity(forInputCount: pcm.count) <= scratch.count else { return }
+            let n = resampler.process(pcm, into: scratch)
+            detector.process(UnsafeBufferPointer(rebasing: scratch[0..<n]))
+        } else {
+            detector.process(pcm)
+        }
+        while let event = detector.nextEvent() {
+            guard event.kind == .began, count < 4 else { continue }
+            switch count {
+            case 0: digits.0 = event.digit
+            case 1: digits.1 = event.digit
+            case 2: digits.2 = event.digit
+            default: digits.3 = event.digit
+            }
+            count += 1
+        }
+    }
+
+    /// The digits recognised since the last call, oldest first; the worker calls it each tick.
+    func takeDigit() -> DTMFDigit? {
+        guard count > 0 else { return nil }
+        let first = digits.0
+        digits = (digits.1, digits.2, digits.3, nil)
+        count -= 1
+        return first
+    }
+}
+
+extension MediaEngine {
+    /// Scans what `leg`'s endpoint says for in-band DTMF tones and reports each key as a `dtmf` event
+    /// on that leg (for endpoints without RFC 4733). The leg's audio is decoded while this is on.
+    public func detectInBandDTMF(_ enabled: Bool, on leg: MediaLegHandle) async throws(MediaTerminatingError) {
+        let other = terminating.withLock { state -> MediaLegHandle? in
+            if enabled { state.inBandDetection.insert(leg) } else { state.inBandDetection.remove(leg) }
+            return state.links[leg]
+        }
+        if let other { try await refreshOutput(of: other) }
     }
 }

@@ -365,6 +365,12 @@ extension MediaWorker {
                     sendGeneratedReport(to: target, now: now)
                 }
             }
+            if let detector = out.pointee.inBandDetector, source >= 0, source < legCapacity {
+                while let digit = detector.takeDigit() {
+                    legs[source].playback?.noteDigit(digit)
+                    emit(slot: Int32(source), .dtmf(digit))
+                }
+            }
             if let playback = out.pointee.playback, let end = playback.takeEnd() {
                 out.pointee.playback = nil
                 pipeline.source = nil

@@ -273,6 +273,7 @@ final class MediaWorker: @unchecked Sendable {
                 }
                 legs[Int(leg.slot)].outPipeline = output.pipeline
                 legs[Int(leg.slot)].playback = output.playback
+                legs[Int(leg.slot)].inBandDetector = output.detector
                 reply.resume(returning: .success(()))
             case .stop:
                 isRunning = false

@@ -54,4 +54,5 @@ struct LegOutput: @unchecked Sendable {
     // The pipeline and playback are handed over to the worker thread and only used there afterwards.
     var pipeline: AudioPipeline?
     var playback: PlaybackSource?
+    var detector: InBandDTMFTap?
 }
