@@ -104,6 +104,14 @@ extension RelayEndpoint: @unchecked Sendable {}
         #expect(!atB.isEmpty)
         #expect(atB.allSatisfy { $0.payloadType == 8 })
 
+        // The pipeline's counters show in the statistics of the leg it feeds; garbage from A is counted there.
+        a.send([0x80, 0x0D, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x0A, 1, 2], to: pair.a.rtpPort)
+        _ = b.receive(timeoutMS: 100)
+        let stats = try await engine.query(pair.session)
+        let counters = try #require(stats.legs.first { $0.leg == pair.b.leg }?.pipeline)
+        #expect(counters.framesEncoded > 0)
+        #expect(counters.unknownPayloadTypes + counters.malformedPackets >= 1)
+
         // And back to PCMU: relayed byte for byte again.
         try await engine.setAudioFormat(Self.pcmu, for: pair.b.leg)
         a.send(sent, to: pair.a.rtpPort)

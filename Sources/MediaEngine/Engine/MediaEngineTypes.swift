@@ -236,6 +236,9 @@ public struct LegStatistics: Sendable {
     public var peer: MediaAddress?
     /// Whether the media timeout fired and no RTP has arrived since.
     public var isTimedOut: Bool
+    /// When what this leg's endpoint receives is transcoded or played: the pipeline's counters
+    /// (frames decoded and concealed, unknown payload types, undecodable payloads, …); nil when relayed.
+    public var pipeline: AudioPipelineCounters? = nil
 }
 
 /// A snapshot of a session's legs.

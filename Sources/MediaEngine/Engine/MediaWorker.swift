@@ -420,7 +420,8 @@ final class MediaWorker: @unchecked Sendable {
                 packetsIn: leg.packetsIn, bytesIn: leg.bytesIn, packetsOut: leg.packetsOut, bytesOut: leg.bytesOut,
                 rtcpPacketsIn: leg.rtcpPacketsIn, dropped: leg.drops, expectedPackets: expected, cumulativeLost: lost,
                 jitterMilliseconds: jitterMS, meanOpinionScore: mos, roundTripMilliseconds: rttMS, ssrc: leg.hasSSRC ? SSRC(leg.ssrc) : nil,
-                peer: leg.rtpDestination.flatMap(Self.mediaAddress), isTimedOut: leg.isTimedOut))
+                peer: leg.rtpDestination.flatMap(Self.mediaAddress), isTimedOut: leg.isTimedOut,
+                pipeline: leg.outPipeline?.counters))
         }
         return .success(result)
     }
