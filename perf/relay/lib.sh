@@ -1,7 +1,7 @@
 # Sourced by perf/relay/run.sh and perf/memory/run.sh: start the relays under test, stop them by PID.
 # Ports: ng control on 15999, the load generator's sockets 16000-19999 (4 per call, up to 1000
 # calls), the relays' RTP 20000-29999 (rtpengine takes 4 per call); all below the kernel's ephemeral range (32768+), so nothing else takes them.
-LOCAL_BASE=16000
+LOCAL_BASE=${LOCAL_BASE:-16000}
 RELAY_PORTS_MIN=20000
 RELAY_PORTS_MAX=29999
 NG_PORT=15999
