@@ -65,15 +65,44 @@ import Testing
         #expect(C.errorReason(await controller.execute(noSource)) != nil)
     }
 
-    @Test func playDTMFIsHeardByTheOtherParticipant() async throws {
-        let engine = try makeEngine(ports: 45200...45299)
+    @Test func playDTMFReachesTheOtherParticipantAsRFC4733Events() async throws {
+        let engine = try makeEngine(ports: 45200...45249)
         defer { engine.stop() }
         let controller = NGCallController(engine: engine)
         let a = try RelayEndpoint(host: "127.0.0.1")
         let b = try RelayEndpoint(host: "127.0.0.1")
-        _ = try await C.establish(controller, call: "dtmf-ng", a: a, b: b)
+        _ = try await C.establish(controller, call: "dtmf-4733", a: a, b: b)
 
-        var dtmf = C.request(.playDTMF, call: "dtmf-ng", from: "A")
+        var dtmf = C.request(.playDTMF, call: "dtmf-4733", from: "A")
+        dtmf.dtmfCode = .integer(5)
+        dtmf.duration = 200
+        #expect(await controller.execute(dtmf) == .ok())
+        let events = TerminatingEngineTests.drain(b).filter { $0.payloadType == 101 }
+        // Updates every 20 ms with growing durations (in 8 kHz units), one timestamp, the end three times.
+        #expect(events.count >= 10 + 2)
+        #expect(events.first?.hasMarker == true)
+        #expect(Set(events.map(\.timestamp)).count == 1)
+        #expect(events.allSatisfy { $0.payload[0] == 5 })
+        let durations = events.map { Int($0.payload[2]) << 8 | Int($0.payload[3]) }
+        #expect(durations == durations.sorted())
+        #expect(durations.last == 1600)
+        #expect(events.suffix(3).allSatisfy { $0.payload[1] & 0x80 != 0 })
+        #expect(events.filter { $0.payload[1] & 0x80 != 0 }.count == 3)
+    }
+
+    @Test func playDTMFIsPlayedInBandToAParticipantWithoutTelephoneEvent() async throws {
+        let engine = try makeEngine(ports: 45250...45299)
+        defer { engine.stop() }
+        let controller = NGCallController(engine: engine)
+        let a = try RelayEndpoint(host: "127.0.0.1")
+        let b = try RelayEndpoint(host: "127.0.0.1")
+        let plain = { (port: Int) in
+            C.sdp(port: port, formats: "0").replacingOccurrences(of: "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n", with: "")
+        }
+        _ = try C.rewritten(await controller.execute(C.request(.offer, call: "dtmf-ib", from: "A", sdp: plain(a.port))))
+        _ = try C.rewritten(await controller.execute(C.request(.answer, call: "dtmf-ib", from: "A", to: "B", sdp: plain(b.port))))
+
+        var dtmf = C.request(.playDTMF, call: "dtmf-ib", from: "A")
         dtmf.dtmfCode = .string("5")
         dtmf.duration = 200
         #expect(await controller.execute(dtmf) == .ok())
@@ -84,7 +113,7 @@ import Testing
         while let e = detector.nextEvent() { if e.kind == .began { digits.append(e.digit) } }
         #expect(digits == [.five])
 
-        var bad = C.request(.playDTMF, call: "dtmf-ng", from: "A")
+        var bad = C.request(.playDTMF, call: "dtmf-ib", from: "A")
         bad.dtmfCode = .string("x")
         #expect(C.errorReason(await controller.execute(bad)) == "Invalid DTMF digit")
     }

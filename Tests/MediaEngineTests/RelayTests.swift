@@ -172,7 +172,7 @@ import Testing
         defer { engine.stop() }
         let a = try RelayEndpoint(host: "127.0.0.1"), b = try RelayEndpoint(host: "127.0.0.1")
         let pair = try await makeLinkedPair(engine, id: "garbage", a: a, b: b)
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         var sent = 0
         for n in 0..<300 {
             var g = (0..<(n % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
@@ -221,18 +221,5 @@ import Testing
         #expect(legA.expectedPackets == 49)
         #expect(legA.meanOpinionScore < 4.4 && legA.meanOpinionScore > 1)
         #expect(legA.jitterMilliseconds >= 0)
-    }
-}
-
-/// A small fixed-seed PRNG for reproducible garbage (SplitMix64).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

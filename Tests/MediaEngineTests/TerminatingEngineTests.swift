@@ -12,6 +12,22 @@ let terminatingOpus = AudioEndpointFormat(codec: .opus, payloadType: 111)
 // Each endpoint is driven by one task at a time in these tests.
 extension RelayEndpoint: @unchecked Sendable {}
 
+/// What `task` returns, or nil when `seconds` pass first (an upper bound, not synchronisation); the
+/// task is cancelled either way.
+func firstResult<T: Sendable>(of task: Task<T?, Never>, within seconds: Int) async -> T? {
+    await withTaskGroup(of: T?.self) { group in
+        group.addTask { await task.value }
+        group.addTask {
+            try? await Task.sleep(for: .seconds(seconds))
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        task.cancel()
+        return first
+    }
+}
+
 /// The terminating path inside a running engine on loopback: transcoding between linked legs,
 /// playback into a leg, and call recording, with real sockets and the worker's tick.
 @Suite struct TerminatingEngineTests {
@@ -244,7 +260,7 @@ extension RelayEndpoint: @unchecked Sendable {}
         let pair = try await Self.call(engine, id: "barge", a: a, fa: Self.pcmu, b: b, fb: Self.pcmu)
         try await engine.updateLeg(pair.b.leg, LegUpdate(telephoneEventPayloadTypes: [101]))
 
-        let collected = Task { () -> [MediaEvent.Kind] in
+        let collected = Task { () -> [MediaEvent.Kind]? in
             var kinds: [MediaEvent.Kind] = []
             for await e in engine.events where e.leg == pair.b.leg {
                 if case .streamStarted = e.kind { continue }
@@ -259,17 +275,7 @@ extension RelayEndpoint: @unchecked Sendable {}
         for _ in 0..<3 {
             b.send(makeRTP(sequence: 1, timestamp: 8000, ssrc: 0xB, payloadType: 101, payload: [5, 10, 0, 160]), to: pair.b.rtpPort)
         }
-        let kinds = await withTaskGroup(of: [MediaEvent.Kind]?.self) { group in
-            group.addTask { await collected.value }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(5))  // an upper bound, not synchronisation
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            collected.cancel()
-            return first
-        }
+        let kinds = await firstResult(of: collected, within: 5)
         #expect(kinds == [.dtmf(.five), .playbackEnded(.bargeIn(.five))])
     }
 
@@ -299,17 +305,7 @@ extension RelayEndpoint: @unchecked Sendable {}
                    to: pair.a.rtpPort)
             try await Task.sleep(until: start + .milliseconds(20 * (i + 1)), clock: .continuous)
         }
-        let digit = await withTaskGroup(of: DTMFDigit?.self) { group in
-            group.addTask { await heard.value }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(3))  // an upper bound, not synchronisation
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            heard.cancel()
-            return first
-        }
+        let digit = await firstResult(of: heard, within: 3)
         #expect(digit == .seven)
     }
 }

@@ -88,6 +88,8 @@ public struct PlaybackRequest: Sendable {
         case tones(String)
         /// DTMF digits played in band.
         case digits(String, milliseconds: Int)
+        /// One key sent as RFC 4733 events where the leg negotiated telephone-event, else in band.
+        case telephoneEvent(DTMFDigit, milliseconds: Int)
         /// A prompt loaded once and shared (music on hold).
         case prompt(PlaybackPrompt)
     }
@@ -122,6 +124,9 @@ public struct PlaybackRequest: Sendable {
         case .digits(let digits, let milliseconds):
             return try PlaybackSource(dtmfDigits: digits, sampleRate: sampleRate, onMilliseconds: milliseconds,
                                       repeatCount: repeatCount, bargeInDigits: bargeInDigits)
+        case .telephoneEvent(_, let milliseconds):
+            // Silence carries the events' pacing (one update per frame); a little extra for the end packets.
+            return try PlaybackSource(toneSequence: "0/\(milliseconds + 60)", sampleRate: sampleRate)
         case .prompt(let prompt):
             guard prompt.sampleRate == sampleRate else { throw .unsupportedSampleRate(prompt.sampleRate) }
             return PlaybackSource(prompt: prompt, repeatCount: repeatCount, bargeInDigits: bargeInDigits)
@@ -176,8 +181,12 @@ extension MediaEngine {
     /// when known. A missing or corrupt file fails here and leaves the call as it was.
     @discardableResult
     public func play(_ request: PlaybackRequest, into leg: MediaLegHandle) async throws(MediaTerminatingError) -> Int? {
+        var request = request
         let previous = try terminating.withLock { (state) throws(MediaTerminatingError) -> PlaybackRequest? in
-            guard state.formats[leg] != nil else { throw .noAudioFormat }
+            guard let format = state.formats[leg] else { throw .noAudioFormat }
+            if case .telephoneEvent(let digit, let milliseconds) = request.content, format.telephoneEventPayloadType == nil {
+                request.content = .digits(digit.description, milliseconds: milliseconds)
+            }
             state.sources.removeValue(forKey: leg)?.stop()
             defer { state.playbacks[leg] = request }
             return state.playbacks[leg]
@@ -280,6 +289,9 @@ extension MediaEngine {
                 do { source = try request.makeSource(sampleRate: rate) } catch { throw .playback(error) }
                 pipeline.source = source
                 output.playback = source
+                if case .telephoneEvent(let digit, let milliseconds) = request.content {
+                    pipeline.injectTelephoneEvent(digit.rawValue, milliseconds: milliseconds)
+                }
             }
             if shape.detectsInBandDTMF {
                 let detector: InBandDTMFTap

@@ -508,17 +508,18 @@ public actor NGCallController {
         return .played(durationMilliseconds: duration.map(Int64.init))
     }
 
-    /// `play DTMF`: the selected participant "sends" the digit, so the others hear it, in band.
+    /// `play DTMF`: the selected participant "sends" the digit, so the others get it: as RFC 4733
+    /// events where they negotiated telephone-event, in band otherwise.
     private func playDTMF(_ request: NGRequest, id: String) async throws(NGControllerError) -> NGReply {
         let call = try call(id)
-        let digit: Character
+        let key: DTMFDigit
         switch request.dtmfCode {
         case .integer(let code)?:
-            guard let d = DTMFDigit(rawValue: UInt8(clamping: code)), (0...15).contains(code) else { throw .invalidDigit }
-            digit = Character(d.description)
+            guard (0...15).contains(code), let d = DTMFDigit(rawValue: UInt8(code)) else { throw .invalidDigit }
+            key = d
         case .bytes(let b)? where b.count == 1:
             guard let d = DTMFDigit(Character(Unicode.Scalar(b[0]))) else { throw .invalidDigit }
-            digit = Character(d.description)
+            key = d
         default:
             throw .invalidDigit
         }
@@ -537,7 +538,7 @@ public actor NGCallController {
         }
         for leg in legs {
             do {
-                try await engine.play(PlaybackRequest(.digits(String(digit), milliseconds: milliseconds)), into: leg)
+                try await engine.play(PlaybackRequest(.telephoneEvent(key, milliseconds: milliseconds)), into: leg)
             } catch {
                 throw .terminating(error)
             }

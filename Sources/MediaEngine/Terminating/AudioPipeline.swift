@@ -473,10 +473,51 @@ public final class AudioPipeline {
         counters.framesConcealed += 1
     }
 
+    /// Sends a key press to Y as RFC 4733 events (Y must have negotiated telephone-event): one update per
+    /// output frame with the growing duration, then the end packet three times (§2.5.1.4). False when Y has
+    /// no telephone-event payload type (play it in band instead). Worker thread, or before the pipeline is
+    /// handed to one.
+    @discardableResult
+    public func injectTelephoneEvent(_ code: UInt8, milliseconds: Int, volume: UInt8 = 10) -> Bool {
+        guard output.telephoneEventPayloadType != nil else { return false }
+        injected = InjectedEvent(
+            code: code, volume: min(63, volume), total: max(1, milliseconds) * output.telephoneEventClockRate / 1000)
+        return true
+    }
+
+    /// A key press being injected: its code and volume, its length and how much has been sent, in the
+    /// telephone-event clock, and the RTP timestamp all its packets carry.
+    private struct InjectedEvent {
+        var code: UInt8
+        var volume: UInt8
+        var total: Int
+        var sent = 0
+        var start: RTPTimestamp?
+    }
+    private var injected: InjectedEvent?
+
+    /// One step of an injected event per output frame, queued ahead of the frame's own packet.
+    private func stepInjectedEvent(at frameTimestamp: RTPTimestamp) {
+        guard var event = injected, let payloadType = output.telephoneEventPayloadType else { return }
+        let isFirst = event.start == nil
+        let start = event.start ?? frameTimestamp
+        event.start = start
+        event.sent += timestampIncrement * output.telephoneEventClockRate / max(1, output.codec.rtpClockRate)
+        let isEnd = event.sent >= event.total
+        let packet = TelephoneEvent(event: event.code, isEnd: isEnd, volume: event.volume,
+                                    duration: UInt16(clamping: min(event.sent, event.total)))
+        for copy in 0..<(isEnd ? 3 : 1) {
+            enqueue(PendingTelephoneEvent(event: packet, timestamp: start, hasMarker: isFirst && copy == 0,
+                                          payloadType: payloadType))
+        }
+        injected = isEnd ? nil : event
+    }
+
     /// Encodes the FIFO's oldest output frame into one packet (or a CN packet, or nothing for DTX/CN silence).
     private func encodeFrame(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let frameTimestamp = timestamp
         timestamp = timestamp.advanced(by: timestampIncrement)
+        if injected != nil { stepInjectedEvent(at: frameTimestamp) }
         defer { consumeFrame() }
         let header = RTPPacket.fixedHeaderSize
 
