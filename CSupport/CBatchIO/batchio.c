@@ -112,10 +112,10 @@ int tdm_udp_open(const tdm_addr *bind_addr, const tdm_udp_options *o) {
     }
     if (domain == AF_INET6) {
         TRY(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)));
-        TRY(setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)));
+        if (o != NULL && o->pktinfo) TRY(setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)));
         if (o != NULL && o->tos > 0) TRY(setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &o->tos, sizeof(o->tos)));
     } else {
-        TRY(setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)));
+        if (o != NULL && o->pktinfo) TRY(setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)));
         if (o != NULL && o->tos > 0) TRY(setsockopt(fd, IPPROTO_IP, IP_TOS, &o->tos, sizeof(o->tos)));
     }
     struct sockaddr_storage ss;

@@ -7,7 +7,7 @@ import Testing
     func open(_ host: String) throws -> (fd: Int32, addr: tdm_addr) {
         var addr = tdm_addr()
         #expect(tdm_addr_parse(host, 0, &addr) == 0)
-        var options = tdm_udp_options(reuse_addr: 1, reuse_port: 1, tos: 46 << 2, rcvbuf: 1 << 20, sndbuf: 1 << 20)
+        var options = tdm_udp_options(reuse_addr: 1, reuse_port: 1, tos: 46 << 2, rcvbuf: 1 << 20, sndbuf: 1 << 20, pktinfo: 1)
         let fd = tdm_udp_open(&addr, &options)
         try #require(fd >= 0, "tdm_udp_open(\(host)) = \(fd)")
         var bound = tdm_addr()

@@ -28,6 +28,8 @@ typedef struct tdm_udp_options {
     int tos;             /* DSCP << 2, e.g. EF = 46 << 2 = 184 */
     int rcvbuf;
     int sndbuf;
+    int pktinfo;         /* 1: deliver each datagram's destination address (IP(V6)_PKTINFO). Costs a control
+                            message per datagram in the kernel, so sockets bound to one address leave it off. */
 } tdm_udp_options;
 
 /* Parses a numeric IPv4/IPv6 host ("127.0.0.1", "::1", "0.0.0.0", "::") and port. 0 or -EINVAL. */
