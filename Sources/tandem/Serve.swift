@@ -3,6 +3,7 @@ import ArgumentParser
 import CJemalloc
 import Foundation
 import Logging
+import MediaEngine
 import Metrics
 import PBX
 import Prometheus
@@ -88,8 +89,34 @@ struct Serve: AsyncParsableCommand {
             throw Console.fail("\(error)")
         }
 
+        // Media: the in-process engine anchoring every call, bound to the SIP listen address (its family; a
+        // wildcard binds all addresses of that family).
+        var mediaConfiguration = MediaEngineConfiguration(workerCount: config.workers, portRange: config.rtpPorts)
+        if config.sip.host.contains(":") {
+            mediaConfiguration.bindAddressIPv6 = config.sip.host
+        } else {
+            mediaConfiguration.bindAddress = config.sip.host
+        }
+        let engine: MediaEngine
+        do {
+            engine = try MediaEngine(configuration: mediaConfiguration)
+            try engine.start()
+        } catch {
+            throw Console.fail("cannot start the media engine on \(config.sip.host) with RTP ports \(config.rtpPorts): \(error)")
+        }
+        defer { engine.stop() }
+
+        // Calls: how long a callee may ring (TANDEM_RING_TIMEOUT seconds, default 30).
+        var callConfiguration = B2BUA.Configuration()
+        if let text = environment["TANDEM_RING_TIMEOUT"] {
+            guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
+                throw Console.fail("TANDEM_RING_TIMEOUT: expected seconds from 0 to 3600, got '\(text)'")
+            }
+            callConfiguration.ringTimeoutMilliseconds = Int64(seconds * 1000)
+        }
+
         // SIP: TLS identity from the configured files, or a self-signed pair kept in <data>/tls.
-        let sip = SIPService(logger: logger, store: store)
+        let sip = SIPService(logger: logger, store: store, media: EngineCallMedia(engine: engine), calls: callConfiguration)
         do {
             let identity: SIPTLSIdentity
             if let cert = config.tlsCertificate, let key = config.tlsKey {
@@ -108,6 +135,28 @@ struct Serve: AsyncParsableCommand {
         }
 
         let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"
+        let mediaGauges = engine.workerLoads().map { load in
+            let labels = [("worker", String(load.index))]
+            return (
+                legs: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "legs",
+                                                           helpText: "Legs (port pairs) open on the worker."), labels: labels),
+                sessions: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "sessions",
+                                                               helpText: "Media sessions on the worker."), labels: labels),
+                packetsIn: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "packets_received",
+                                                                helpText: "Datagrams received since start."), labels: labels),
+                packetsOut: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "packets_sent",
+                                                                 helpText: "Datagrams sent since start."), labels: labels)
+            )
+        }
+        let refreshMedia: @Sendable () -> Void = {
+            for load in engine.workerLoads() where load.index < mediaGauges.count {
+                let g = mediaGauges[load.index]
+                g.legs.set(Int64(load.legs))
+                g.sessions.set(Int64(load.sessions))
+                g.packetsIn.set(Int64(clamping: load.packetsIn))
+                g.packetsOut.set(Int64(clamping: load.packetsOut))
+            }
+        }
         let uptime = registry.makeGauge(descriptor: .init(namespace: "tandem", metricName: "uptime", unitName: "seconds",
                                                            helpText: "Seconds since the server started."))
         let deps = AdminHTTPServer.Dependencies(
@@ -120,7 +169,8 @@ struct Serve: AsyncParsableCommand {
             onListening: { host, port in
                 let shown = host.contains(":") ? "[\(host)]" : host
                 Console.out("tandem \(TandemVersion.current): HTTP listening on http://\(shown):\(port)")
-            }
+            },
+            beforeMetrics: refreshMedia
         )
         let app = AdminHTTPServer.makeApplication(host: config.http.host, port: config.http.port,
                                                   dependencies: deps, logger: logger)
