@@ -40,6 +40,9 @@ public final class B2BUA: @unchecked Sendable {
         public var ringTimeoutMilliseconds: Int64 = 30_000
         /// How long an ended call's dialogs stay known for stray retransmissions (milliseconds).
         public var lingerMilliseconds: Int64 = 32_000
+        /// The address put in Via and Contact when Tandem listens on a wildcard address (0.0.0.0 or ::); nil
+        /// falls back to the receiving socket's address.
+        public var advertisedHost: String?
 
         public init() {}
     }
@@ -684,7 +687,8 @@ public final class B2BUA: @unchecked Sendable {
     func localAddress(for source: SIPTransportSource, kind: SIPTransportKind? = nil) -> CallLocalAddress {
         let kind = kind ?? source.kind
         if let l = listeners[kind], l.host != "0.0.0.0", l.host != "::" { return l }
-        let host = source.local?.ipAddress ?? "127.0.0.1"
+        let own = source.local?.ipAddress.flatMap { $0 == "0.0.0.0" || $0 == "::" ? nil : $0 }
+        let host = configuration.advertisedHost ?? own ?? "127.0.0.1"
         let port = listeners[kind]?.port ?? source.local?.port ?? 5060
         return CallLocalAddress(kind: kind, host: host, port: port)
     }

@@ -96,8 +96,8 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
             }
         }
         try? await gracefulShutdown()
-        let calls = calls
-        try? await endpoint.eventLoop.submit { calls.stop() }.get()
+        let b2bua = calls
+        try? await endpoint.eventLoop.submit { b2bua.stop() }.get()
         sweepTask?.cancel()
         feed.cancel()
         callFeed.cancel()
