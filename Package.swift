@@ -86,7 +86,8 @@ let package = Package(
         ]),
         // PBX: tenants, directory, registrar, call control. May import TandemBase, SIPCore, SIPStack, SDP,
         // MediaControl, Store. Never MediaEngine's internals.
-        .target(name: "PBX", dependencies: ["TandemBase", "SIPCore", "SIPStack", "SDP", "MediaControl", "Store"]),
+        .target(name: "PBX", dependencies: ["TandemBase", "SIPCore", "SIPStack", "SDP", "MediaControl", "Store",
+            .product(name: "NIOCore", package: "swift-nio")]),
 
         // ── Layer 6: applications ──
         // AdminAPI: Hummingbird REST API, health and metrics endpoints, auth, events. May import PBX, Store, TandemBase.
@@ -144,7 +145,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "PBX"]),
         // PBXTests: registrar and location service over a real store in a temporary directory, injected time.
         .testTarget(name: "PBXTests", dependencies: [
-            "PBX", "Store", "SIPCore", "SIPStack", "TandemBase",
+            "PBX", "Store", "SIPCore", "SIPStack", "TandemBase", "SDP",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // ServerTests also imports Store: end-to-end tests seed tenants and extensions before starting the server.

@@ -77,14 +77,14 @@ public final class Registrar: @unchecked Sendable {
     /// The location service.
     public private(set) var location = LocationService()
     /// The failed-authentication guard.
-    public private(set) var authenticationGuard: AuthenticationGuard
+    public internal(set) var authenticationGuard: AuthenticationGuard
     /// What happened so far.
-    public private(set) var counters = Counters()
+    public internal(set) var counters = Counters()
     /// Registration events (registered, refreshed, unregistered, expired, flow closed) for the event feed. Keeps
     /// the newest 4096 when nobody reads.
     public let events: AsyncStream<RegistrationEvent>
 
-    private let directory: any RegistrarDirectory
+    let directory: any RegistrarDirectory
     private let nonceSecret: [UInt8]
     private var challengers: [String: DigestChallenger] = [:]
     private let continuation: AsyncStream<RegistrationEvent>.Continuation
@@ -333,7 +333,7 @@ public final class Registrar: @unchecked Sendable {
 
     // MARK: Helpers
 
-    private func challenger(for realm: String) -> DigestChallenger {
+    func challenger(for realm: String) -> DigestChallenger {
         if let c = challengers[realm] { return c }
         let c = DigestChallenger(realm: realm, secret: nonceSecret, nonceLifetimeMilliseconds: configuration.nonceLifetimeMilliseconds)
         challengers[realm] = c

@@ -1,8 +1,11 @@
+import Foundation
 import Logging
+import MediaEngine
 import NIOCore
 import NIOPosix
 import PBX
 import ServiceLifecycle
+import Synchronization
 import SIPCore
 import SIPStack
 import Store
@@ -10,10 +13,10 @@ import TandemBase
 
 /// The SIP listeners of `tandem serve`: UDP and TCP on `sip`, TLS on `sip_tls`, WS on `sip_ws`, WSS on
 /// `sip_wss`, all on one SIP endpoint. OPTIONS is answered 200 statelessly (keep-alives, monitoring); REGISTER
-/// goes to the registrar (tenants and extensions from the store). Until the rest of the call manager lands,
-/// other requests are answered as a server with no calls: 404 for INVITE/SUBSCRIBE/MESSAGE/REFER, 481 for
-/// in-dialog requests, 405 for unknown methods. Requests from an address blocked for failed
-/// authentications get no answer.
+/// goes to the registrar (tenants and extensions from the store); INVITE and everything in a call's dialogs go
+/// to the B2BUA (media anchored in the in-process engine, CDRs into the store). Other requests: 404 for
+/// SUBSCRIBE/MESSAGE/REFER/PUBLISH, 481 for requests in unknown dialogs, 405 for unknown methods. Requests
+/// from an address blocked for failed authentications get no answer.
 ///
 /// Threading: the registrar and the flow set are confined to the endpoint's event loop (every delegate
 /// callback runs there; the timer and flow-close callbacks hop onto it).
@@ -21,14 +24,26 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
     let endpoint: SIPEndpoint
     let logger: Logger
     let registrar: Registrar
+    let calls: B2BUA
     private let clock = MonotonicClock()
     private var watchedFlows: Set<SIPTransportConnectionID> = []
     private var sweepTask: RepeatedTask?
 
-    init(logger: Logger, store: TandemStore, registrar configuration: Registrar.Configuration = .init()) {
-        self.endpoint = SIPEndpoint(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
+    init(logger: Logger, store: TandemStore, media: any CallMediaService, registrar configuration: Registrar.Configuration = .init(),
+         calls callConfiguration: B2BUA.Configuration = .init()) {
+        let endpoint = SIPEndpoint(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
+        self.endpoint = endpoint
         self.logger = logger
-        self.registrar = Registrar(directory: StoreDirectory(store: store), configuration: configuration)
+        let registrar = Registrar(directory: StoreDirectory(store: store), configuration: configuration)
+        self.registrar = registrar
+        // CDRs are written off the SIP loop (a SQLite commit); a failure is logged, never fatal to calls.
+        self.calls = B2BUA(endpoint: endpoint, registrar: registrar, media: media, configuration: callConfiguration) { record in
+            Task.detached {
+                do { try store.insertCallRecord(record) } catch {
+                    logger.error("cannot write the call record", metadata: ["call": "\(record.id)", "error": "\(error)"])
+                }
+            }
+        }
     }
 
     /// Starts every listener; returns "kind host:port" for each bound address.
@@ -44,13 +59,16 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
         for (kind, address) in plan {
             let socket = try await endpoint.listen(kind, host: address.host, port: address.port).get()
             let host = socket.ipAddress ?? address.host
+            let calls = calls, local = CallLocalAddress(kind: kind, host: host, port: socket.port ?? address.port)
+            endpoint.eventLoop.execute { calls.setListener(local) }
             bound.append("\(kind.rawValue) \(host.contains(":") ? "[\(host)]" : host):\(socket.port ?? address.port)")
         }
         // Registration expiry and the failed-authentication guard's housekeeping, once a second.
-        let registrar = registrar, clock = clock
+        let registrar = registrar, clock = clock, calls = calls
         sweepTask = endpoint.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             registrar.tick(now: clock.now())
         }
+        endpoint.eventLoop.execute { calls.start() }
         return bound
     }
 
@@ -63,9 +81,26 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
                     "source": "\(event.binding.source.kind.rawValue) \(event.binding.source.remote)"])
             }
         }
+        let callFeed = Task {
+            for await event in calls.events {
+                guard event.kind == .ended, let r = event.record else {
+                    logger.info("call \(event.kind.rawValue)", metadata: ["call": "\(event.callID)", "caller": "\(event.caller)",
+                                                                     "callee": "\(event.callee)"])
+                    continue
+                }
+                logger.info("call ended", metadata: [
+                    "call": "\(r.id)", "caller": "\(r.caller)", "callee": "\(r.callee)", "reason": "\(r.endReason.rawValue)",
+                    "status": "\(r.sipStatus.map(String.init) ?? "-")", "hung_up_by": "\(r.hungUpBy.rawValue)",
+                    "duration": "\(r.durationSeconds)", "codecs": "\(r.callerCodec ?? "-")/\(r.calleeCodec ?? "-")",
+                    "transcoded": "\(r.transcoded)", "targets": "\(r.targets.count)"])
+            }
+        }
         try? await gracefulShutdown()
+        let b2bua = calls
+        try? await endpoint.eventLoop.submit { b2bua.stop() }.get()
         sweepTask?.cancel()
         feed.cancel()
+        callFeed.cancel()
         try await endpoint.shutdown().get()
     }
 
@@ -76,6 +111,12 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
             register(request, source: source, now: now)
             return
         }
+        let inDialog = (try? request.to)?.tag != nil
+        if request.method == .invite, !inDialog {
+            calls.handleInvite(request, source: source)
+            return
+        }
+        if inDialog, request.method != .ack, calls.handleInDialog(request) { return }
         let status: Int
         switch request.method {
         case .ack?:
@@ -89,7 +130,7 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
         }
         guard var builder = try? SIPMessageBuilder.response(to: request, statusCode: status, toTag: TransactionLayer.makeTag())
         else { return }
-        if status == 405 { builder.add(name: "Allow", value: "OPTIONS, ACK") }
+        if status == 405 { builder.add(name: "Allow", value: "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO") }
         if let response = try? SIPMessage(parsing: builder.bytes()) { endpoint.respond(response) }
     }
 
@@ -110,8 +151,90 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
         }
     }
 
-    func endpoint(_ endpoint: SIPEndpoint, cancelled invite: TransactionKey, by cancel: SIPMessage) {}
-    func endpoint(_ endpoint: SIPEndpoint, received response: SIPMessage, transaction: TransactionKey?) {}
-    func endpoint(_ endpoint: SIPEndpoint, receivedACK ack: SIPMessage, source: SIPTransportSource) {}
-    func endpoint(_ endpoint: SIPEndpoint, transaction: TransactionKey, terminated reason: TransactionTerminationReason) {}
+    func endpoint(_ endpoint: SIPEndpoint, cancelled invite: TransactionKey, by cancel: SIPMessage) {
+        calls.handleCancel(cancel)
+    }
+
+    func endpoint(_ endpoint: SIPEndpoint, received response: SIPMessage, transaction: TransactionKey?) {
+        calls.handleResponse(response)
+    }
+
+    func endpoint(_ endpoint: SIPEndpoint, receivedACK ack: SIPMessage, source: SIPTransportSource) {
+        calls.handleACK(ack)
+    }
+
+    func endpoint(_ endpoint: SIPEndpoint, transaction: TransactionKey, terminated reason: TransactionTerminationReason) {
+        calls.handleTerminated(transaction, reason: reason)
+    }
+}
+
+/// The B2BUA's media over the in-process engine: one engine session per call, legs remembered by index.
+final class EngineCallMedia: CallMediaService, Sendable {
+    let engine: MediaEngine
+    private let sessions = Mutex<[String: (session: MediaSessionHandle, legs: [MediaLegHandle])]>([:])
+
+    init(engine: MediaEngine) { self.engine = engine }
+
+    func canTranscode(name: String, clockRate: Int) -> Bool {
+        Self.format(CallAudioFormat(name: name, clockRate: clockRate, payloadType: 0)) != nil
+    }
+
+    /// The engine's format for a negotiated one; nil for a codec the engine cannot decode.
+    static func format(_ f: CallAudioFormat) -> AudioEndpointFormat? {
+        let te = f.telephoneEventPayloadType
+        switch (f.name.lowercased(), f.clockRate) {
+        case ("pcmu", 8000): return AudioEndpointFormat(codec: .pcmu, payloadType: f.payloadType, ptimeMilliseconds: f.ptimeMilliseconds, telephoneEventPayloadType: te)
+        case ("pcma", 8000): return AudioEndpointFormat(codec: .pcma, payloadType: f.payloadType, ptimeMilliseconds: f.ptimeMilliseconds, telephoneEventPayloadType: te)
+        case ("g722", 8000): return AudioEndpointFormat(codec: .g722, payloadType: f.payloadType, ptimeMilliseconds: f.ptimeMilliseconds, telephoneEventPayloadType: te)
+        case ("opus", 48000): return AudioEndpointFormat(codec: .opus, payloadType: f.payloadType, ptimeMilliseconds: f.ptimeMilliseconds, telephoneEventPayloadType: te)
+        default: return nil
+        }
+    }
+
+    func createSession(id: String) async throws {
+        let handle = try await engine.createSession(id: id)
+        sessions.withLock { $0[id] = (handle, []) }
+    }
+
+    func addLeg(session id: String, ipv6: Bool) async throws -> CallMediaLeg {
+        guard let handle = sessions.withLock({ $0[id]?.session }) else { throw MediaSessionError.unknownSession }
+        let info = try await engine.addLeg(to: handle, options: LegOptions(isIPv6: ipv6))
+        let index = sessions.withLock { table -> Int in
+            table[id]?.legs.append(info.leg)
+            return (table[id]?.legs.count ?? 1) - 1
+        }
+        return CallMediaLeg(session: id, index: index, address: info.address, rtpPort: info.rtpPort, rtcpPort: info.rtcpPort)
+    }
+
+    private func handle(_ leg: CallMediaLeg) throws -> MediaLegHandle {
+        guard let h = sessions.withLock({ $0[leg.session].flatMap { leg.index < $0.legs.count ? $0.legs[leg.index] : nil } })
+        else { throw MediaSessionError.unknownSession }
+        return h
+    }
+
+    func updateLeg(_ leg: CallMediaLeg, remote: CallMediaRemote) async throws {
+        var update = LegUpdate()
+        update.remoteRTP = remote.rtp.map { MediaAddress(host: $0.host, port: $0.port) }
+        update.remoteRTCP = remote.rtcp.map { MediaAddress(host: $0.host, port: $0.port) }
+        switch remote.direction {
+        case .sendrecv: update.direction = .sendrecv
+        case .sendonly: update.direction = .sendonly
+        case .recvonly: update.direction = .recvonly
+        case .inactive: update.direction = .inactive
+        }
+        try await engine.updateLeg(try handle(leg), update)
+    }
+
+    func link(_ a: CallMediaLeg, _ b: CallMediaLeg) async throws {
+        try await engine.link(try handle(a), try handle(b))
+    }
+
+    func setAudioFormat(_ format: CallAudioFormat?, for leg: CallMediaLeg) async throws {
+        try await engine.setAudioFormat(format.flatMap(Self.format), for: try handle(leg))
+    }
+
+    func deleteSession(id: String) async {
+        guard let entry = sessions.withLock({ $0.removeValue(forKey: id) }) else { return }
+        try? await engine.deleteSession(entry.session)
+    }
 }

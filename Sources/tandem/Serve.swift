@@ -3,6 +3,7 @@ import ArgumentParser
 import CJemalloc
 import Foundation
 import Logging
+import MediaEngine
 import Metrics
 import PBX
 import Prometheus
@@ -88,8 +89,42 @@ struct Serve: AsyncParsableCommand {
             throw Console.fail("\(error)")
         }
 
+        // Media: the in-process engine anchoring every call, bound to the SIP listen address (its family; a
+        // wildcard binds all addresses of that family).
+        // On a wildcard, SDP and Via carry the address the host routes from (a 1:1 NAT needs configuration,
+        // not guessing: later).
+        var mediaConfiguration = MediaEngineConfiguration(workerCount: config.workers, portRange: config.rtpPorts)
+        let isIPv6 = config.sip.host.contains(":")
+        let wildcard = config.sip.host == "0.0.0.0" || config.sip.host == "::"
+        let advertised = wildcard ? Self.primaryAddress(ipv6: isIPv6) : nil
+        if isIPv6 {
+            mediaConfiguration.bindAddressIPv6 = config.sip.host
+            mediaConfiguration.advertisedAddressIPv6 = advertised
+        } else {
+            mediaConfiguration.bindAddress = config.sip.host
+            mediaConfiguration.advertisedAddress = advertised
+        }
+        let engine: MediaEngine
+        do {
+            engine = try MediaEngine(configuration: mediaConfiguration)
+            try engine.start()
+        } catch {
+            throw Console.fail("cannot start the media engine on \(config.sip.host) with RTP ports \(config.rtpPorts): \(error)")
+        }
+        defer { engine.stop() }
+
+        // Calls: how long a callee may ring (TANDEM_RING_TIMEOUT seconds, default 30).
+        var callConfiguration = B2BUA.Configuration()
+        callConfiguration.advertisedHost = advertised
+        if let text = environment["TANDEM_RING_TIMEOUT"] {
+            guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
+                throw Console.fail("TANDEM_RING_TIMEOUT: expected seconds from 0 to 3600, got '\(text)'")
+            }
+            callConfiguration.ringTimeoutMilliseconds = Int64(seconds * 1000)
+        }
+
         // SIP: TLS identity from the configured files, or a self-signed pair kept in <data>/tls.
-        let sip = SIPService(logger: logger, store: store)
+        let sip = SIPService(logger: logger, store: store, media: EngineCallMedia(engine: engine), calls: callConfiguration)
         do {
             let identity: SIPTLSIdentity
             if let cert = config.tlsCertificate, let key = config.tlsKey {
@@ -108,6 +143,28 @@ struct Serve: AsyncParsableCommand {
         }
 
         let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"
+        let mediaGauges = engine.workerLoads().map { load in
+            let labels = [("worker", String(load.index))]
+            return (
+                legs: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "legs",
+                                                           helpText: "Legs (port pairs) open on the worker."), labels: labels),
+                sessions: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "sessions",
+                                                               helpText: "Media sessions on the worker."), labels: labels),
+                packetsIn: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "packets_received",
+                                                                helpText: "Datagrams received since start."), labels: labels),
+                packetsOut: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "packets_sent",
+                                                                 helpText: "Datagrams sent since start."), labels: labels)
+            )
+        }
+        let refreshMedia: @Sendable () -> Void = {
+            for load in engine.workerLoads() where load.index < mediaGauges.count {
+                let g = mediaGauges[load.index]
+                g.legs.set(Int64(load.legs))
+                g.sessions.set(Int64(load.sessions))
+                g.packetsIn.set(Int64(clamping: load.packetsIn))
+                g.packetsOut.set(Int64(clamping: load.packetsOut))
+            }
+        }
         let uptime = registry.makeGauge(descriptor: .init(namespace: "tandem", metricName: "uptime", unitName: "seconds",
                                                            helpText: "Seconds since the server started."))
         let deps = AdminHTTPServer.Dependencies(
@@ -120,7 +177,8 @@ struct Serve: AsyncParsableCommand {
             onListening: { host, port in
                 let shown = host.contains(":") ? "[\(host)]" : host
                 Console.out("tandem \(TandemVersion.current): HTTP listening on http://\(shown):\(port)")
-            }
+            },
+            beforeMetrics: refreshMedia
         )
         let app = AdminHTTPServer.makeApplication(host: config.http.host, port: config.http.port,
                                                   dependencies: deps, logger: logger)
@@ -136,6 +194,52 @@ struct Serve: AsyncParsableCommand {
             throw Console.fail("server stopped: \(error)")
         }
         logger.info("stopped cleanly")
+    }
+
+    /// The local address the host would send from towards the public internet (a connected UDP socket's name;
+    /// nothing is sent), or nil without a route.
+    static func primaryAddress(ipv6: Bool) -> String? {
+        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var storage = sockaddr_storage()
+        var length: socklen_t
+        if ipv6 {
+            var a = sockaddr_in6()
+            a.sin6_family = sa_family_t(AF_INET6)
+            a.sin6_port = in_port_t(9).bigEndian
+            _ = inet_pton(AF_INET6, "2001:db8::1", &a.sin6_addr)
+            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
+            guard rc == 0 else { return nil }
+        } else {
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET)
+            a.sin_port = in_port_t(9).bigEndian
+            a.sin_addr.s_addr = inet_addr("192.0.2.1")
+            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
+            guard rc == 0 else { return nil }
+        }
+        length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard rc == 0 else { return nil }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let ok = withUnsafePointer(to: &storage) { p -> Bool in
+            if ipv6 {
+                return p.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { s in
+                    var addr = s.pointee.sin6_addr
+                    return inet_ntop(AF_INET6, &addr, &text, socklen_t(text.count)) != nil
+                }
+            }
+            return p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { s in
+                var addr = s.pointee.sin_addr
+                return inet_ntop(AF_INET, &addr, &text, socklen_t(text.count)) != nil
+            }
+        }
+        return ok ? String(cString: text) : nil
     }
 
     private static func bootstrapLogging(_ config: ServerConfiguration) {

@@ -1,0 +1,717 @@
+import Foundation
+import NIOCore
+import SDP
+import SIPCore
+import SIPStack
+import Store
+import TandemBase
+
+/// What happened to a call, for the event feed and logs.
+public struct CallEvent: Sendable {
+    public enum Kind: String, Sendable {
+        case started, ringing, answered, ended
+    }
+
+    public var kind: Kind
+    public var callID: String
+    public var caller: String
+    public var callee: String
+    /// Set for `ended`: the record written to the store.
+    public var record: CallDetailRecord?
+}
+
+/// The back-to-back user agent for extension-to-extension calls of one tenant, with media anchored in the engine.
+///
+/// The caller's INVITE (digest-authenticated with 407 against the directory) is answered by Tandem; every live
+/// binding of the callee gets its own INVITE in parallel (one dialog per branch, over the registration's flow when
+/// the contact needs it); the first 2xx wins and the other branches are cancelled. The caller's SDP is anchored:
+/// one media session per call with a leg per side, SDP rewritten onto the legs, the callee offered the caller's
+/// codecs plus PCMU/PCMA when the engine can transcode, and each leg's negotiated format handed to the engine,
+/// which relays when they match and transcodes when they differ. Outcomes: 486 busy relayed, 480 after the
+/// ring timeout or when unregistered, 404 for an unknown extension, 487 after the caller's CANCEL, 488 when no
+/// codec works, BYE from either side relayed, re-INVITE (hold/unhold) relayed with SDP rewriting. One CDR per
+/// call, handed to `recordSink` when the call ends.
+///
+/// Threading: confined to the SIP endpoint's event loop (every entry point must be called there; engine
+/// commands run in tasks and hop back). Control plane: allocates freely.
+public final class B2BUA: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// How long the callee may ring before the caller gets 480 (milliseconds).
+        public var ringTimeoutMilliseconds: Int64 = 30_000
+        /// How long an ended call's dialogs stay known for stray retransmissions (milliseconds).
+        public var lingerMilliseconds: Int64 = 32_000
+        /// The address put in Via and Contact when Tandem listens on a wildcard address (0.0.0.0 or ::); nil
+        /// falls back to the receiving socket's address.
+        public var advertisedHost: String?
+
+        public init() {}
+    }
+
+    /// Counters of calls and outcomes.
+    public struct Counters: Sendable, Hashable {
+        public var invites = 0
+        public var answered = 0
+        public var ended = 0
+        public var rejected = 0
+    }
+
+    public let configuration: Configuration
+    public private(set) var counters = Counters()
+    public let events: AsyncStream<CallEvent>
+
+    private let endpoint: SIPEndpoint
+    private let registrar: Registrar
+    private let media: any CallMediaService
+    private let recordSink: @Sendable (CallDetailRecord) -> Void
+    private let clock: any TimeSource
+    private let continuation: AsyncStream<CallEvent>.Continuation
+    /// Tandem's listening addresses per transport (Via/Contact when the socket's own address is a wildcard).
+    private var listeners: [SIPTransportKind: CallLocalAddress] = [:]
+    private var calls: [String: Call] = [:]
+    /// SIP Call-ID of every dialog Tandem takes part in → its call and side.
+    private var dialogs: [String: (call: Call, side: CallSide)] = [:]
+    private var timer: RepeatedTask?
+
+    public init(endpoint: SIPEndpoint, registrar: Registrar, media: any CallMediaService,
+                configuration: Configuration = Configuration(), clock: any TimeSource = MonotonicClock(),
+                recordSink: @escaping @Sendable (CallDetailRecord) -> Void) {
+        self.endpoint = endpoint
+        self.registrar = registrar
+        self.media = media
+        self.configuration = configuration
+        self.clock = clock
+        self.recordSink = recordSink
+        (events, continuation) = AsyncStream.makeStream(of: CallEvent.self, bufferingPolicy: .bufferingNewest(4096))
+    }
+
+    deinit { continuation.finish() }
+
+    /// Calls not yet ended.
+    public var activeCalls: Int { calls.values.filter { $0.phase != .ended }.count }
+
+    /// Records where Tandem listens on `kind` (call on the loop, after binding).
+    public func setListener(_ address: CallLocalAddress) { listeners[address.kind] = address }
+
+    /// Starts the call timers (session retransmissions, ring timeout) on the endpoint's loop.
+    public func start() {
+        timer = endpoint.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { [weak self] _ in
+            self?.tick()
+        }
+    }
+
+    /// Stops the timers and ends every call (BYE or CANCEL to every party, media deleted).
+    public func stop() {
+        timer?.cancel()
+        timer = nil
+        for call in calls.values where call.phase != .ended { abort(call, status: 503, reason: .failed, by: .system) }
+    }
+
+    // MARK: Entry points (from the SIP service, on the loop)
+
+    /// A new INVITE (no To tag).
+    public func handleInvite(_ request: SIPMessage, source: SIPTransportSource) {
+        counters.invites += 1
+        let now = clock.now()
+        let tenant: DirectoryTenant
+        let user: DirectoryUser
+        switch registrar.authenticateCall(request, source: source, now: now) {
+        case .drop: return
+        case .respond(let b):
+            respond(b)
+            return
+        case .authenticated(let t, let u):
+            tenant = t
+            user = u
+        }
+        guard let callID = try? request.callID, let from = try? request.from, let calleeNumber = request.requestURI?.user else {
+            return reject(request, 400)
+        }
+        if dialogs[callID] != nil { return reject(request, 482) }  // a loop or a merged request
+        let callee: DirectoryUser?
+        do { callee = try registrar.directory.user(tenantID: tenant.id, number: calleeNumber) } catch { return reject(request, 500) }
+        guard let callee, callee.isEnabled else {
+            writeUnconnectedRecord(tenant: tenant, caller: user.number, callee: calleeNumber, reason: .notFound, status: 404)
+            return reject(request, 404)
+        }
+        let aor = AddressOfRecord(tenantID: tenant.id, user: callee.number, domain: tenant.domain)
+        let bindings = registrar.bindings(for: aor, now: now)
+        guard !bindings.isEmpty else {
+            writeUnconnectedRecord(tenant: tenant, caller: user.number, callee: calleeNumber, reason: .unavailable, status: 480)
+            return reject(request, 480)
+        }
+        guard let body = SessionBody(message: request), body.isSessionDescription,
+              let text = String(bytes: body.bytes, encoding: .utf8),
+              let offer = try? CallAudioDescription(parsing: text) else {
+            // Late offers (INVITE without SDP) and SDP without plain RTP audio are not anchored yet.
+            writeUnconnectedRecord(tenant: tenant, caller: user.number, callee: calleeNumber, reason: .incompatibleMedia, status: 488)
+            return reject(request, 488)
+        }
+        let local = localAddress(for: source)
+        var configuration = InviteSessionConfiguration()
+        configuration.sessionTimer = nil
+        let session: InviteSession
+        do {
+            (session, _) = try InviteSession.incoming(request, localTag: TransactionLayer.makeTag(),
+                                                      localContact: local.contact, configuration: configuration)
+        } catch {
+            return reject(request, 400)
+        }
+        let call = Call(id: UUID().uuidString.lowercased(), tenant: tenant, callerNumber: user.number,
+                        calleeNumber: callee.number, callerFrom: from, callerCallID: callID, callerSource: source,
+                        callerLocal: local, calleeAOR: aor, caller: session, offer: offer)
+        calls[call.id] = call
+        dialogs[callID] = (call, .caller)
+        continuation.yield(CallEvent(kind: .started, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber))
+
+        // Anchor: a session with a leg per side, the caller's leg pointed at the caller.
+        let media = media, loop = endpoint.eventLoop, id = call.id
+        let ipv6 = offer.remote.rtp?.host.contains(":") ?? false
+        call.enqueueMedia { [weak self] in
+            do {
+                try await media.createSession(id: id)
+                let a = try await media.addLeg(session: id, ipv6: ipv6)
+                let b = try await media.addLeg(session: id, ipv6: ipv6)
+                try await media.updateLeg(a, remote: offer.remote)
+                loop.execute { self?.mediaReady(id, caller: a, callee: b, bindings: bindings) }
+            } catch {
+                loop.execute { self?.mediaFailed(id) }
+            }
+        }
+    }
+
+    /// A request with a To tag (BYE, re-INVITE, UPDATE, INFO, …). Returns false when no dialog matches (481).
+    public func handleInDialog(_ request: SIPMessage) -> Bool {
+        guard let callID = try? request.callID, let (call, side) = dialogs[callID] else { return false }
+        feed(call, side, .request(request))
+        return true
+    }
+
+    /// The ACK for a 2xx.
+    public func handleACK(_ ack: SIPMessage) {
+        guard let callID = try? ack.callID, let (call, side) = dialogs[callID] else { return }
+        feed(call, side, .request(ack))
+    }
+
+    /// The caller cancelled its INVITE (the endpoint already answered the CANCEL).
+    public func handleCancel(_ cancel: SIPMessage) {
+        guard let callID = try? cancel.callID, let (call, side) = dialogs[callID], side == .caller else { return }
+        guard call.phase == .preparing || call.phase == .ringing else { return }
+        abort(call, status: 487, reason: .cancelled, by: .caller)
+    }
+
+    /// A response to a request Tandem sent.
+    public func handleResponse(_ response: SIPMessage) {
+        guard let callID = try? response.callID, let (call, side) = dialogs[callID] else { return }
+        feed(call, side, .response(response))
+    }
+
+    /// A client transaction ended; a branch INVITE that timed out or hit a transport error failed.
+    public func handleTerminated(_ key: TransactionKey, reason: TransactionTerminationReason) {
+        guard reason != .normal else { return }
+        for call in calls.values {
+            guard let branch = call.branches.first(where: { $0.inviteKey == key }) else { continue }
+            if case .calling = branch.session.state {
+                branchFailed(call, branch, status: reason == .timeout ? 408 : 503)
+            }
+            return
+        }
+    }
+
+    // MARK: Setting up
+
+    private func mediaReady(_ id: String, caller a: CallMediaLeg, callee b: CallMediaLeg, bindings: [ContactBinding]) {
+        guard let call = calls[id], call.phase == .preparing else { return }
+        call.callerLeg = a
+        call.calleeLeg = b
+        let offer = CallSDP.offerToCallee(from: call.offer, leg: b, origin: call.nextOrigin(for: .branch(0), address: b.address),
+                                          canTranscode: media.canTranscode)
+        let body = SessionBody(bytes: Array(offer.serialized.utf8))
+        call.phase = .ringing
+        call.ringDeadline = clock.now().adding(milliseconds: configuration.ringTimeoutMilliseconds)
+        for binding in bindings {
+            guard let destination = Self.destination(of: binding) else { continue }
+            let local = localAddress(for: binding.source, kind: destination.kind)
+            let branchCallID = SecureRandom.identifier() + "@tandem"
+            var invite = SIPMessageBuilder(method: .invite, uri: binding.uri)
+            invite.add(.via, via(local))
+            invite.add(.maxForwards, "70")
+            var from = NameAddress(displayName: call.callerFrom.displayName,
+                                   uri: SIPURI(user: call.callerNumber, host: call.tenant.domain))
+            from.parameters["tag"] = TransactionLayer.makeTag()
+            invite.add(.from, from.description)
+            invite.add(.to, NameAddress(uri: SIPURI(user: call.calleeNumber, host: call.tenant.domain)).description)
+            invite.add(.callID, branchCallID)
+            invite.add(.cseq, CSeq(number: 1, method: .invite).description)
+            invite.add(.contact, local.contact.description)
+            invite.add(name: "Allow", value: "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO")
+            body.apply(to: &invite)
+            guard let message = try? SIPMessage(parsing: invite.bytes()) else { continue }
+            var configuration = InviteSessionConfiguration()
+            configuration.sessionTimer = nil
+            let branch = CallBranch(index: call.branches.count,
+                                    session: InviteSession(outgoingInvite: message, localContact: local.contact,
+                                                           configuration: configuration),
+                                    callID: branchCallID, destination: destination, local: local, target: binding.uri)
+            call.branches.append(branch)
+            call.targets.append(binding.uri.description)
+            dialogs[branchCallID] = (call, .branch(branch.index))
+            endpoint.send(request: message, to: destination).whenComplete { [weak self] result in
+                guard let self else { return }
+                switch result {
+                case .success(let key): branch.inviteKey = key
+                case .failure: self.branchFailed(call, branch, status: 503)
+                }
+            }
+        }
+        if call.branches.isEmpty { abort(call, status: 480, reason: .unavailable, by: .system) }
+    }
+
+    private func mediaFailed(_ id: String) {
+        guard let call = calls[id], call.phase == .preparing else { return }
+        abort(call, status: 503, reason: .failed, by: .system)
+    }
+
+    // MARK: Sessions
+
+    private func session(_ call: Call, _ side: CallSide) -> InviteSession? {
+        switch side {
+        case .caller: return call.caller
+        case .branch(let i): return call.branches.indices.contains(i) ? call.branches[i].session : nil
+        }
+    }
+
+    /// Feeds an event to one side's session and carries out what it asks.
+    @discardableResult
+    private func feed(_ call: Call, _ side: CallSide, _ event: InviteSession.Event) -> [InviteSession.Action] {
+        let now = clock.now()
+        let actions: [InviteSession.Action]
+        switch side {
+        case .caller:
+            actions = call.caller.handle(event, now: now)
+        case .branch(let i):
+            guard call.branches.indices.contains(i) else { return [] }
+            actions = call.branches[i].session.handle(event, now: now)
+        }
+        perform(actions, call, side)
+        return actions
+    }
+
+    private func perform(_ actions: [InviteSession.Action], _ call: Call, _ side: CallSide) {
+        for action in actions {
+            switch action {
+            case .sendResponse(let b):
+                respond(b)
+            case .retransmitResponse(let b):
+                // The INVITE server transaction is gone after a 2xx; retransmissions go straight to the caller.
+                if let m = try? SIPMessage(parsing: b.bytes()) { endpoint.sendStateless(m, to: destination(call, side)) }
+            case .sendRequest(var b):
+                let local = local(call, side)
+                if b.fields.first(where: { SIPHeaderName($0.name) == .via }) == nil {
+                    b.fields.insert(SIPHeaderField(name: "Via", value: via(local)), at: 0)
+                }
+                if let m = try? SIPMessage(parsing: b.bytes()) {
+                    let isInvite = m.method == .invite
+                    endpoint.send(request: m, to: destination(call, side)).whenComplete { [weak self] result in
+                        if case .failure = result, isInvite { self?.feedFailure(call, side) }
+                    }
+                }
+            case .sendACK(var b):
+                b.fields.insert(SIPHeaderField(name: "Via", value: via(local(call, side))), at: 0)
+                if let m = try? SIPMessage(parsing: b.bytes()) { endpoint.sendStateless(m, to: destination(call, side)) }
+            case .offerReceived(let body):
+                offerReceived(call, side, body)
+            case .answerReceived(let body):
+                answerReceived(call, side, body)
+            case .offerRequested:
+                // A re-INVITE without SDP: offer the side its current stream again.
+                if let body = currentDescription(call, side, direction: .sendrecv) { feed(call, side, .accept(body: body)) }
+            case .offerRejected(let code):
+                if call.reinviteFrom != nil, call.reinviteFrom != side, code != 491 {
+                    let from = call.reinviteFrom!
+                    call.reinviteFrom = nil
+                    feed(call, from, .reject(statusCode: code >= 300 ? code : 488))
+                }
+            case .retryScheduled, .commandRefused:
+                break
+            case .provisionalReceived(let code, let body):
+                if case .branch(let i) = side { provisional(call, i, code: code, body: body) }
+            case .established:
+                established(call, side)
+            case .inDialogRequest(let m):
+                // INFO, NOTIFY, MESSAGE…: acknowledged, not relayed yet.
+                if let s = session(call, side), let d = s.dialog {
+                    respond(d.makeResponse(to: m, statusCode: m.method == .info ? 200 : 501))
+                }
+            case .terminated(let reason):
+                terminated(call, side, reason)
+            }
+        }
+    }
+
+    private func feedFailure(_ call: Call, _ side: CallSide) {
+        guard case .branch(let i) = side, call.branches.indices.contains(i) else { return }
+        let branch = call.branches[i]
+        if case .calling = branch.session.state { branchFailed(call, branch, status: 503) }
+    }
+
+    // MARK: Branch progress
+
+    private func provisional(_ call: Call, _ index: Int, code: Int, body: SessionBody?) {
+        guard call.phase == .ringing, call.winner == nil else { return }
+        let branch = call.branches[index]
+        if code == 180 { continuation.yield(CallEvent(kind: .ringing, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber)) }
+        // Early media: the first branch with an SDP answer is what the caller hears.
+        if let body, body.isSessionDescription, call.earlyBranch == nil || call.earlyBranch == index,
+           let text = String(bytes: body.bytes, encoding: .utf8), let answer = try? CallAudioDescription(parsing: text),
+           let answerToCaller = applyAnswer(call, branch: branch, answer: answer) {
+            call.earlyBranch = index
+            feed(call, .caller, .provisional(statusCode: code, body: answerToCaller, reliable: false))
+            return
+        }
+        feed(call, .caller, .provisional(statusCode: code == 183 ? 183 : 180, body: nil, reliable: false))
+    }
+
+    private func established(_ call: Call, _ side: CallSide) {
+        switch side {
+        case .caller:
+            break  // the caller's ACK: the call is fully up
+        case .branch(let i):
+            let branch = call.branches[i]
+            guard call.phase == .ringing, call.winner == nil else {
+                // A second 2xx (crossed our CANCEL): hang this branch up.
+                if call.winner != i { feed(call, side, .hangup) }
+                return
+            }
+            call.winner = i
+            call.phase = .answered
+            call.answeredAt = Date()
+            call.ringDeadline = nil
+            for other in call.branches where other.index != i && !other.isTerminated { feed(call, .branch(other.index), .hangup) }
+            // The 2xx's SDP normally follows as `answerReceived`; without one, the early answer stands.
+            if branch.answer != nil, call.earlyBranch == i { acceptCaller(call) }
+        }
+    }
+
+    private func answerReceived(_ call: Call, _ side: CallSide, _ body: SessionBody) {
+        guard let text = String(bytes: body.bytes, encoding: .utf8), let answer = try? CallAudioDescription(parsing: text) else {
+            if case .branch = side, call.phase == .answered, !call.acceptedCaller {
+                abort(call, status: 488, reason: .incompatibleMedia, by: .system)
+            }
+            return
+        }
+        switch side {
+        case .branch(let i):
+            let branch = call.branches[i]
+            if call.winner == i, !call.acceptedCaller {
+                guard applyAnswer(call, branch: branch, answer: answer) != nil else {
+                    abort(call, status: 488, reason: .incompatibleMedia, by: .system)
+                    return
+                }
+                acceptCaller(call)
+            } else if call.winner == i, call.reinviteFrom == .caller {
+                // The callee answered the caller's relayed re-INVITE.
+                call.reinviteFrom = nil
+                updateRemote(call, leg: call.calleeLeg, remote: answer.remote)
+                if let plan = call.plan, let leg = call.callerLeg {
+                    let sdp = CallSDP.description(format: plan.caller, leg: leg, direction: answer.remote.direction,
+                                                  origin: call.nextOrigin(for: .caller, address: leg.address))
+                    feed(call, .caller, .accept(body: SessionBody(bytes: Array(sdp.serialized.utf8))))
+                }
+            } else if call.winner == i {
+                updateRemote(call, leg: call.calleeLeg, remote: answer.remote)
+            }
+        case .caller:
+            if call.reinviteFrom != nil, case .branch(let i)? = call.reinviteFrom, call.winner == i {
+                call.reinviteFrom = nil
+                updateRemote(call, leg: call.callerLeg, remote: answer.remote)
+                if let plan = call.plan, let leg = call.calleeLeg {
+                    let sdp = CallSDP.description(format: plan.callee, leg: leg, direction: answer.remote.direction,
+                                                  origin: call.nextOrigin(for: .branch(i), address: leg.address))
+                    feed(call, .branch(i), .accept(body: SessionBody(bytes: Array(sdp.serialized.utf8))))
+                }
+            } else {
+                updateRemote(call, leg: call.callerLeg, remote: answer.remote)
+            }
+        }
+    }
+
+    /// Takes a branch's answer (early or final): plans the codecs, points the callee leg at it, links the legs and
+    /// sets their formats. Returns the answer for the caller, or nil when no codec works.
+    private func applyAnswer(_ call: Call, branch: CallBranch, answer: CallAudioDescription) -> SessionBody? {
+        guard let a = call.callerLeg, let b = call.calleeLeg,
+              let plan = CallSDP.plan(offer: call.offer, answer: answer, canTranscode: media.canTranscode) else { return nil }
+        branch.answer = answer
+        let firstPlan = call.plan == nil
+        let changed = call.plan != plan
+        call.plan = plan
+        let sdp = CallSDP.description(format: plan.caller, leg: a, direction: answer.remote.direction,
+                                      origin: call.nextOrigin(for: .caller, address: a.address), template: call.offer)
+        let media = media, remote = answer.remote, link = !call.linked
+        call.linked = true
+        call.enqueueMedia {
+            do {
+                try await media.updateLeg(b, remote: remote)
+                if link { try await media.link(a, b) }
+                if changed || firstPlan, plan.engineKnowsCodecs {
+                    try await media.setAudioFormat(plan.caller, for: a)
+                    try await media.setAudioFormat(plan.callee, for: b)
+                }
+            } catch {
+                // The call goes on without (correct) media; the CDR still records the plan.
+            }
+        }
+        return SessionBody(bytes: Array(sdp.serialized.utf8))
+    }
+
+    private func acceptCaller(_ call: Call) {
+        guard !call.acceptedCaller, let i = call.winner, let answer = call.branches[i].answer,
+              let plan = call.plan, let a = call.callerLeg else { return }
+        call.acceptedCaller = true
+        counters.answered += 1
+        let sdp = CallSDP.description(format: plan.caller, leg: a, direction: answer.remote.direction,
+                                      origin: call.nextOrigin(for: .caller, address: a.address), template: call.offer)
+        feed(call, .caller, .accept(body: SessionBody(bytes: Array(sdp.serialized.utf8))))
+        continuation.yield(CallEvent(kind: .answered, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber))
+    }
+
+    private func updateRemote(_ call: Call, leg: CallMediaLeg?, remote: CallMediaRemote) {
+        guard let leg else { return }
+        let media = media
+        call.enqueueMedia { try? await media.updateLeg(leg, remote: remote) }
+    }
+
+    // MARK: Re-INVITE relay (hold/unhold)
+
+    private func offerReceived(_ call: Call, _ side: CallSide, _ body: SessionBody) {
+        // The initial INVITE's offer is handled in `handleInvite`.
+        guard call.phase == .answered, call.acceptedCaller, let w = call.winner else { return }
+        guard let text = String(bytes: body.bytes, encoding: .utf8), let offer = try? CallAudioDescription(parsing: text),
+              let plan = call.plan else {
+            feed(call, side, .rejectOffer)
+            return
+        }
+        let other: CallSide = side == .caller ? .branch(w) : .caller
+        updateRemote(call, leg: side == .caller ? call.callerLeg : call.calleeLeg, remote: offer.remote)
+        guard let leg = other == .caller ? call.callerLeg : call.calleeLeg else { return }
+        let format = other == .caller ? plan.caller : plan.callee
+        let sdp = CallSDP.description(format: format, leg: leg, direction: offer.remote.direction,
+                                      origin: call.nextOrigin(for: other, address: leg.address))
+        call.reinviteFrom = side
+        let actions = feed(call, other, .reinvite(offer: SessionBody(bytes: Array(sdp.serialized.utf8))))
+        if actions.contains(where: { if case .commandRefused = $0 { true } else { false } }) {
+            call.reinviteFrom = nil
+            feed(call, side, .reject(statusCode: 491))
+        }
+    }
+
+    private func currentDescription(_ call: Call, _ side: CallSide, direction: SDPDirection) -> SessionBody? {
+        guard let plan = call.plan, let leg = side == .caller ? call.callerLeg : call.calleeLeg else { return nil }
+        let format = side == .caller ? plan.caller : plan.callee
+        let sdp = CallSDP.description(format: format, leg: leg, direction: direction,
+                                      origin: call.nextOrigin(for: side, address: leg.address))
+        return SessionBody(bytes: Array(sdp.serialized.utf8))
+    }
+
+    // MARK: Endings
+
+    private func terminated(_ call: Call, _ side: CallSide, _ reason: InviteSession.TerminationReason) {
+        switch side {
+        case .caller:
+            guard call.phase != .ended else { return }
+            switch reason {
+            case .remoteBye:
+                finish(call, reason: .normal, by: .caller, status: nil)
+            case .ackTimeout, .dialogGone, .sessionExpired:
+                finish(call, reason: call.acceptedCaller ? .normal : .failed, by: .system, status: nil)
+            case .localBye, .cancelled, .rejected, .prackTimeout:
+                break  // Tandem ended it; `finish` or `abort` is already running
+            }
+        case .branch(let i):
+            let branch = call.branches[i]
+            branch.isTerminated = true
+            if call.winner == i {
+                guard call.phase != .ended else { return }
+                switch reason {
+                case .remoteBye, .dialogGone, .sessionExpired, .ackTimeout:
+                    finish(call, reason: .normal, by: .callee, status: nil)
+                case .rejected(let code):
+                    finish(call, reason: .failed, by: .callee, status: code)
+                default:
+                    break
+                }
+                return
+            }
+            switch reason {
+            case .rejected(let code): branchFailed(call, branch, status: code)
+            case .cancelled: branchFailed(call, branch, status: 487)
+            default: branchFailed(call, branch, status: 500)
+            }
+        }
+    }
+
+    /// A branch ended without answering; when it was the last one, the caller gets the best final status.
+    private func branchFailed(_ call: Call, _ branch: CallBranch, status: Int) {
+        branch.isTerminated = true
+        if branch.failureStatus == nil { branch.failureStatus = status }
+        guard call.phase == .ringing, call.winner == nil else { return }
+        // 6xx ends the search at once (RFC 3261 §16.7 step 5).
+        if status >= 600 {
+            abort(call, status: status, reason: status == 600 ? .busy : .rejected, by: .callee)
+            return
+        }
+        guard call.branches.allSatisfy({ $0.isTerminated }) else { return }
+        let statuses = call.branches.compactMap(\.failureStatus)
+        let final: Int
+        if statuses.contains(486) {
+            final = 486
+        } else if let other = statuses.first(where: { $0 != 487 && $0 != 408 && $0 != 503 && $0 != 500 }) {
+            final = other
+        } else {
+            final = 480
+        }
+        let reason: CallDetailRecord.EndReason = final == 486 ? .busy : final == 480 ? .unavailable : .rejected
+        abort(call, status: final, reason: reason, by: .callee)
+    }
+
+    /// Ends an unanswered (or failing) call: the caller gets `status` (or BYE if it was answered), every branch
+    /// is cancelled or hung up.
+    private func abort(_ call: Call, status: Int, reason: CallDetailRecord.EndReason, by party: CallDetailRecord.Party) {
+        guard call.phase != .ended else { return }
+        if call.acceptedCaller {
+            feed(call, .caller, .hangup)
+        } else if case .incoming = call.caller.state {
+            feed(call, .caller, .reject(statusCode: status))
+        }
+        finish(call, reason: reason, by: party, status: call.acceptedCaller ? nil : status)
+    }
+
+    /// Ends the call: hangs up whatever is still up, deletes the media session (every port returns) and writes
+    /// the CDR.
+    private func finish(_ call: Call, reason: CallDetailRecord.EndReason, by party: CallDetailRecord.Party, status: Int?) {
+        guard call.phase != .ended else { return }
+        call.phase = .ended
+        call.ringDeadline = nil
+        switch call.caller.state {
+        case .connected, .waitingForACK: feed(call, .caller, .hangup)
+        case .incoming: feed(call, .caller, .reject(statusCode: status ?? 500))
+        default: break
+        }
+        for branch in call.branches where !branch.isTerminated {
+            switch branch.session.state {
+            case .terminated: break
+            default: feed(call, .branch(branch.index), .hangup)
+            }
+        }
+        if status != nil { counters.rejected += 1 }
+        counters.ended += 1
+        let media = media, id = call.id
+        call.enqueueMedia { await media.deleteSession(id: id) }
+        let record = CallDetailRecord(
+            id: call.id, tenantID: call.tenant.id, caller: call.callerNumber, callee: call.calleeNumber,
+            targets: call.targets, startedAt: call.startedAt, answeredAt: call.answeredAt, endedAt: Date(),
+            endReason: reason, sipStatus: status, hungUpBy: party, callerCodec: call.plan?.caller.label,
+            calleeCodec: call.plan?.callee.label, transcoded: call.plan?.transcodes ?? false)
+        recordSink(record)
+        continuation.yield(CallEvent(kind: .ended, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber,
+                                     record: record))
+        // Keep the dialogs known for a while: retransmitted BYEs, 2xx crossing a CANCEL, late 487s.
+        endpoint.eventLoop.scheduleTask(in: .milliseconds(configuration.lingerMilliseconds)) { [weak self] in
+            guard let self else { return }
+            self.calls[call.id] = nil
+            if self.dialogs[call.callerCallID]?.call === call { self.dialogs[call.callerCallID] = nil }
+            for b in call.branches where self.dialogs[b.callID]?.call === call { self.dialogs[b.callID] = nil }
+        }
+    }
+
+    private func writeUnconnectedRecord(tenant: DirectoryTenant, caller: String, callee: String,
+                                        reason: CallDetailRecord.EndReason, status: Int) {
+        counters.rejected += 1
+        let now = Date()
+        let record = CallDetailRecord(id: UUID().uuidString.lowercased(), tenantID: tenant.id, caller: caller, callee: callee,
+                                      targets: [], startedAt: now, answeredAt: nil, endedAt: now, endReason: reason,
+                                      sipStatus: status, hungUpBy: .system, callerCodec: nil, calleeCodec: nil,
+                                      transcoded: false)
+        recordSink(record)
+        continuation.yield(CallEvent(kind: .ended, callID: record.id, caller: caller, callee: callee, record: record))
+    }
+
+    // MARK: Timers
+
+    private func tick() {
+        let now = clock.now()
+        for call in calls.values {
+            if let deadline = call.ringDeadline, now >= deadline, call.phase == .ringing {
+                call.ringDeadline = nil
+                abort(call, status: 480, reason: .noAnswer, by: .system)
+                continue
+            }
+            if let d = call.caller.nextDeadline, now >= d { feed(call, .caller, .timer) }
+            for b in call.branches {
+                if let d = b.session.nextDeadline, now >= d { feed(call, .branch(b.index), .timer) }
+            }
+        }
+    }
+
+    // MARK: Addressing
+
+    private func respond(_ b: SIPMessageBuilder) {
+        if let m = try? SIPMessage(parsing: b.bytes()) { endpoint.respond(m) }
+    }
+
+    private func reject(_ request: SIPMessage, _ status: Int) {
+        if let b = try? SIPMessageBuilder.response(to: request, statusCode: status, toTag: TransactionLayer.makeTag()) {
+            respond(b)
+        }
+    }
+
+    private func destination(_ call: Call, _ side: CallSide) -> SIPTransportDestination {
+        switch side {
+        case .caller: return call.callerDestination
+        case .branch(let i): return call.branches[i].destination
+        }
+    }
+
+    private func local(_ call: Call, _ side: CallSide) -> CallLocalAddress {
+        switch side {
+        case .caller: return call.callerLocal
+        case .branch(let i): return call.branches[i].local
+        }
+    }
+
+    private func via(_ local: CallLocalAddress) -> String {
+        "SIP/2.0/" + local.kind.viaToken + " " + local.hostPort + ";branch=" + TransactionLayer.makeBranch() + ";rport"
+    }
+
+    /// Tandem's address as the peer on `source` reaches it: the listener's, or the socket's own when the listener
+    /// is a wildcard.
+    func localAddress(for source: SIPTransportSource, kind: SIPTransportKind? = nil) -> CallLocalAddress {
+        let kind = kind ?? source.kind
+        if let l = listeners[kind], l.host != "0.0.0.0", l.host != "::" { return l }
+        let own = source.local?.ipAddress.flatMap { $0 == "0.0.0.0" || $0 == "::" ? nil : $0 }
+        let host = configuration.advertisedHost ?? own ?? "127.0.0.1"
+        let port = listeners[kind]?.port ?? source.local?.port ?? 5060
+        return CallLocalAddress(kind: kind, host: host, port: port)
+    }
+
+    /// Where a binding is reached: its flow, or its Contact when that is a numeric address.
+    static func destination(of binding: ContactBinding) -> SIPTransportDestination? {
+        switch binding.route {
+        case .flow(let source):
+            return SIPTransportDestination(kind: source.kind, address: source.remote)
+        case .contact(let uri):
+            let kind: SIPTransportKind
+            switch uri.transport {
+            case "tcp": kind = uri.scheme == .sips ? .tls : .tcp
+            case "tls": kind = .tls
+            case "ws": kind = .ws
+            case "wss": kind = .wss
+            default: kind = uri.scheme == .sips ? .tls : .udp
+            }
+            var host = uri.host
+            if host.hasPrefix("[") { host = String(host.dropFirst().dropLast()) }
+            let port = Int(uri.port ?? (kind == .tls ? 5061 : 5060))
+            guard let address = try? SocketAddress(ipAddress: host, port: port) else { return nil }
+            return SIPTransportDestination(kind: kind, address: address, serverName: nil)
+        }
+    }
+}

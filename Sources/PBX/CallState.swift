@@ -1,0 +1,162 @@
+import Foundation
+import SDP
+import SIPCore
+import SIPStack
+import Store
+import TandemBase
+
+/// Which party of a call a SIP dialog belongs to.
+enum CallSide: Hashable, Sendable {
+    /// The caller's dialog (Tandem is its UAS).
+    case caller
+    /// The dialog of branch `n` towards one callee contact (Tandem is its UAC).
+    case branch(Int)
+}
+
+/// One forked INVITE towards one registered contact of the callee.
+/// Confined to the SIP endpoint's event loop (like the B2BUA); `Sendable` only so NIO callbacks on that loop may hold it.
+final class CallBranch: @unchecked Sendable {
+    let index: Int
+    var session: InviteSession
+    /// The branch's own Call-ID (each branch is a separate dialog of Tandem's).
+    let callID: String
+    let destination: SIPTransportDestination
+    /// Where Tandem's Via and Contact point on this branch's transport.
+    let local: CallLocalAddress
+    let target: SIPURI
+    /// The INVITE's client transaction, once sent.
+    var inviteKey: TransactionKey?
+    /// The final status when the branch failed (487 when cancelled).
+    var failureStatus: Int?
+    var isTerminated = false
+    /// The answer (final or early) this branch gave, parsed.
+    var answer: CallAudioDescription?
+
+    init(index: Int, session: InviteSession, callID: String, destination: SIPTransportDestination, local: CallLocalAddress,
+         target: SIPURI) {
+        self.index = index
+        self.session = session
+        self.callID = callID
+        self.destination = destination
+        self.local = local
+        self.target = target
+    }
+}
+
+/// Tandem's own address on one transport: what goes into Via and Contact.
+public struct CallLocalAddress: Hashable, Sendable {
+    public var kind: SIPTransportKind
+    public var host: String
+    public var port: Int
+
+    public init(kind: SIPTransportKind, host: String, port: Int) {
+        self.kind = kind
+        self.host = host
+        self.port = port
+    }
+
+    var hostPort: String {
+        (host.contains(":") && !host.hasPrefix("[") ? "[" + host + "]" : host) + ":" + String(port)
+    }
+
+    var contact: NameAddress {
+        var uri = SIPURI(user: "tandem", host: host.contains(":") && !host.hasPrefix("[") ? "[" + host + "]" : host,
+                         port: UInt16(clamping: port))
+        if kind != .udp { uri.parameters["transport"] = kind.viaToken.lowercased() }
+        return NameAddress(uri: uri)
+    }
+}
+
+/// One B2BUA call: the caller's dialog, the forked branches, the media session and what goes into the CDR.
+/// Confined to the SIP endpoint's event loop (like the B2BUA); `Sendable` only so NIO callbacks on that loop may hold it.
+final class Call: @unchecked Sendable {
+    enum Phase: Equatable {
+        /// Media legs being allocated; nothing sent to callees yet.
+        case preparing
+        /// Branches ringing.
+        case ringing
+        /// A branch answered; 200 sent to the caller (or waiting on its ACK).
+        case answered
+        /// Over; waiting only for stray retransmissions to drain.
+        case ended
+    }
+
+    let id: String
+    let tenant: DirectoryTenant
+    let callerNumber: String
+    let calleeNumber: String
+    let callerFrom: NameAddress
+    let callerCallID: String
+    let callerSource: SIPTransportSource
+    let callerLocal: CallLocalAddress
+    let calleeAOR: AddressOfRecord
+    var caller: InviteSession
+    let offer: CallAudioDescription
+    var phase: Phase = .preparing
+    var branches: [CallBranch] = []
+    var winner: Int?
+    /// Set when the caller got its final 2xx.
+    var acceptedCaller = false
+    /// Early media: the branch whose early answer the caller heard.
+    var earlyBranch: Int?
+
+    var callerLeg: CallMediaLeg?
+    var calleeLeg: CallMediaLeg?
+    var plan: CallCodecPlan?
+    var linked = false
+    /// Engine commands for this call run one after another on this chain.
+    var mediaChain: Task<Void, Never>?
+    var sdpSessionID = String(UInt64.random(in: 1_000_000...9_999_999_999))
+    var callerSDPVersion: UInt64 = 1
+    var calleeSDPVersion: UInt64 = 1
+    /// A re-INVITE being relayed: the side it came from.
+    var reinviteFrom: CallSide?
+
+    let startedAt = Date()
+    var answeredAt: Date?
+    var ringDeadline: Instant?
+    var targets: [String] = []
+
+    init(id: String, tenant: DirectoryTenant, callerNumber: String, calleeNumber: String, callerFrom: NameAddress,
+         callerCallID: String, callerSource: SIPTransportSource, callerLocal: CallLocalAddress, calleeAOR: AddressOfRecord,
+         caller: InviteSession, offer: CallAudioDescription) {
+        self.id = id
+        self.tenant = tenant
+        self.callerNumber = callerNumber
+        self.calleeNumber = calleeNumber
+        self.callerFrom = callerFrom
+        self.callerCallID = callerCallID
+        self.callerSource = callerSource
+        self.callerLocal = callerLocal
+        self.calleeAOR = calleeAOR
+        self.caller = caller
+        self.offer = offer
+    }
+
+    var callerDestination: SIPTransportDestination {
+        SIPTransportDestination(kind: callerSource.kind, address: callerSource.remote)
+    }
+
+    func nextOrigin(for side: CallSide, address: String) -> SDPOrigin {
+        let version: UInt64
+        switch side {
+        case .caller:
+            version = callerSDPVersion
+            callerSDPVersion += 1
+        case .branch:
+            version = calleeSDPVersion
+            calleeSDPVersion += 1
+        }
+        return SDPOrigin(username: "tandem", sessionID: sdpSessionID, sessionVersion: version,
+                         addressType: SDPAddressType(address: address), address: address)
+    }
+
+    /// Runs `body` after every engine command queued before it.
+    func enqueueMedia(_ body: @escaping @Sendable () async -> Void) {
+        let previous = mediaChain
+        mediaChain = Task {
+            await previous?.value
+            await body()
+        }
+    }
+}

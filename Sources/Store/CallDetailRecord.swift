@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+
+/// One call's record (CDR), written once when the call ends.
+public struct CallDetailRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "cdrs"
+
+    /// Why a call ended.
+    public enum EndReason: String, Codable, Sendable, CaseIterable {
+        /// Answered and hung up normally (BYE from either side).
+        case normal
+        /// The callee was busy (486/600).
+        case busy
+        /// Nobody answered within the ring timeout.
+        case noAnswer = "no_answer"
+        /// The callee has no live registration.
+        case unavailable
+        /// The caller cancelled before an answer.
+        case cancelled
+        /// No such extension.
+        case notFound = "not_found"
+        /// No common codec and none transcodable.
+        case incompatibleMedia = "incompatible_media"
+        /// The callee rejected with another status.
+        case rejected
+        /// Media or signalling failure inside Tandem.
+        case failed
+    }
+
+    /// Who ended the call.
+    public enum Party: String, Codable, Sendable, CaseIterable {
+        case caller, callee, system
+    }
+
+    public var id: String
+    public var tenantID: String
+    /// The caller's extension number.
+    public var caller: String
+    /// The dialled number.
+    public var callee: String
+    /// Every contact URI the call rang, in order.
+    public var targets: [String]
+    public var startedAt: Date
+    public var answeredAt: Date?
+    public var endedAt: Date
+    /// Seconds from answer to end; 0 when not answered.
+    public var durationSeconds: Double
+    public var endReason: EndReason
+    /// The final SIP status sent to the caller when the call was not answered.
+    public var sipStatus: Int?
+    public var hungUpBy: Party
+    /// The codec negotiated with the caller (e.g. "PCMU/8000"), if any.
+    public var callerCodec: String?
+    /// The codec negotiated with the callee, if any.
+    public var calleeCodec: String?
+    /// True when the engine transcoded between the two.
+    public var transcoded: Bool
+
+    public init(id: String, tenantID: String, caller: String, callee: String, targets: [String], startedAt: Date,
+                answeredAt: Date?, endedAt: Date, endReason: EndReason, sipStatus: Int?, hungUpBy: Party,
+                callerCodec: String?, calleeCodec: String?, transcoded: Bool) {
+        self.id = id
+        self.tenantID = tenantID
+        self.caller = caller
+        self.callee = callee
+        self.targets = targets
+        self.startedAt = startedAt
+        self.answeredAt = answeredAt
+        self.endedAt = endedAt
+        self.durationSeconds = answeredAt.map { max(0, endedAt.timeIntervalSince($0)) } ?? 0
+        self.endReason = endReason
+        self.sipStatus = sipStatus
+        self.hungUpBy = hungUpBy
+        self.callerCodec = callerCodec
+        self.calleeCodec = calleeCodec
+        self.transcoded = transcoded
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, caller, callee, targets, transcoded
+        case tenantID = "tenant_id"
+        case startedAt = "started_at"
+        case answeredAt = "answered_at"
+        case endedAt = "ended_at"
+        case durationSeconds = "duration_seconds"
+        case endReason = "end_reason"
+        case sipStatus = "sip_status"
+        case hungUpBy = "hung_up_by"
+        case callerCodec = "caller_codec"
+        case calleeCodec = "callee_codec"
+    }
+}
+
+extension TandemStore {
+    static func registerCDRMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v3-cdrs") { db in
+            try db.create(table: "cdrs") { t in
+                t.primaryKey("id", .text)
+                // No foreign key: a record outlives its tenant's deletion (billing, audit).
+                t.column("tenant_id", .text).notNull()
+                t.column("caller", .text).notNull()
+                t.column("callee", .text).notNull()
+                t.column("targets", .text).notNull()  // JSON array
+                t.column("started_at", .datetime).notNull()
+                t.column("answered_at", .datetime)
+                t.column("ended_at", .datetime).notNull()
+                t.column("duration_seconds", .double).notNull()
+                t.column("end_reason", .text).notNull()
+                t.column("sip_status", .integer)
+                t.column("hung_up_by", .text).notNull()
+                t.column("caller_codec", .text)
+                t.column("callee_codec", .text)
+                t.column("transcoded", .boolean).notNull()
+            }
+            try db.create(index: "cdrs_tenant_started", on: "cdrs", columns: ["tenant_id", "started_at"])
+        }
+    }
+
+    /// Writes one call record (a committed transaction: durable under WAL once this returns).
+    public func insertCallRecord(_ record: CallDetailRecord) throws(StoreError) {
+        try write { db in try record.insert(db) }
+    }
+
+    /// The newest call records first; only `tenantID`'s when given.
+    public func callRecords(tenantID: String? = nil, limit: Int = 100) throws(StoreError) -> [CallDetailRecord] {
+        try read { db in
+            var request = CallDetailRecord.all()
+            if let tenantID { request = request.filter(Column("tenant_id") == tenantID) }
+            return try request.order(Column("started_at").desc, Column("id")).limit(max(0, limit)).fetchAll(db)
+        }
+    }
+}
