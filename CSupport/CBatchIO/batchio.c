@@ -29,6 +29,10 @@ struct tdm_batch {
     tdm_addr *peers;
     tdm_addr *locals;
     uint8_t *buffers;
+    /* Receive headers are laid out once; after that only the messages the last recvmmsg filled need
+       their kernel-written fields reset. A send through the batch rewrites headers, so it clears this. */
+    int recv_ready;
+    unsigned recv_dirty;
 };
 
 static socklen_t to_sockaddr(const tdm_addr *a, struct sockaddr_storage *ss) {
@@ -190,25 +194,33 @@ void tdm_batch_set_length(tdm_batch *b, unsigned i, unsigned length) {
 tdm_addr *tdm_batch_peer(tdm_batch *b, unsigned i) { return &b->peers[i]; }
 tdm_addr *tdm_batch_local(tdm_batch *b, unsigned i) { return &b->locals[i]; }
 
+static void recv_header(tdm_batch *b, unsigned i) {
+    b->iovs[i].iov_base = tdm_batch_buffer(b, i);
+    b->iovs[i].iov_len = b->buffer_size;
+    struct msghdr *h = &b->msgs[i].msg_hdr;
+    h->msg_name = &b->names[i];
+    h->msg_namelen = sizeof(b->names[i]);
+    h->msg_iov = &b->iovs[i];
+    h->msg_iovlen = 1;
+    h->msg_control = b->control + (size_t)i * TDM_CTRL_LEN;
+    h->msg_controllen = TDM_CTRL_LEN;
+    h->msg_flags = 0;
+    b->msgs[i].msg_len = 0;
+}
+
 int tdm_recv_batch(int fd, tdm_batch *b) {
-    for (unsigned i = 0; i < b->capacity; i++) {
-        b->iovs[i].iov_base = tdm_batch_buffer(b, i);
-        b->iovs[i].iov_len = b->buffer_size;
-        struct msghdr *h = &b->msgs[i].msg_hdr;
-        h->msg_name = &b->names[i];
-        h->msg_namelen = sizeof(b->names[i]);
-        h->msg_iov = &b->iovs[i];
-        h->msg_iovlen = 1;
-        h->msg_control = b->control + (size_t)i * TDM_CTRL_LEN;
-        h->msg_controllen = TDM_CTRL_LEN;
-        h->msg_flags = 0;
-        b->msgs[i].msg_len = 0;
-    }
+    /* Most reads bring one datagram, so re-initialising every header per call would cost more than
+       the datagram itself: only the headers the kernel wrote last time are reset. */
+    unsigned reset = b->recv_ready ? b->recv_dirty : b->capacity;
+    for (unsigned i = 0; i < reset; i++) recv_header(b, i);
+    b->recv_ready = 1;
+    b->recv_dirty = 0;
     int n = recvmmsg(fd, b->msgs, b->capacity, MSG_DONTWAIT, NULL);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
         return -errno;
     }
+    b->recv_dirty = (unsigned)n;
     for (int i = 0; i < n; i++) {
         from_sockaddr(&b->names[i], &b->peers[i]);
         tdm_addr *local = &b->locals[i];
@@ -234,6 +246,7 @@ int tdm_recv_batch(int fd, tdm_batch *b) {
 
 int tdm_send_batch(int fd, tdm_batch *b, unsigned first, unsigned count) {
     if (first >= b->capacity || count == 0) return 0;
+    b->recv_ready = 0;
     if (first + count > b->capacity) count = b->capacity - first;
     for (unsigned i = first; i < first + count; i++) {
         b->iovs[i].iov_base = tdm_batch_buffer(b, i);

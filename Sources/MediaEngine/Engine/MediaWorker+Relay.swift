@@ -12,13 +12,14 @@ import Glibc
 /// (SRTP protect) → sendmmsg. Worker thread only; no allocation, lock, string or closure per packet.
 extension MediaWorker {
     /// Reads what a readable socket holds, a few batches at most so other sockets get their turn.
-    func readSocket(slot: Int, isRTCPSocket: Bool) {
+    func readSocket(slot: Int, isRTCPSocket: Bool, now wokeAt: UInt64) {
         guard slot >= 0, slot < legCapacity, legs[slot].isActive else { return }
         let fd = isRTCPSocket ? legs[slot].rtcpFD : legs[slot].rtpFD
-        for _ in 0..<4 {
+        for round in 0..<4 {
             let n = tdm_recv_batch(fd, recvBatch)
             guard n > 0 else { break }
-            let now = tdm_monotonic_ns()
+            // The wake-up time serves the first batch (the usual single datagram); later ones read the clock.
+            let now = round == 0 ? wokeAt : tdm_monotonic_ns()
             totalPacketsIn &+= UInt64(n)
             for i in 0..<UInt32(n) {
                 if !handleDatagram(slot: slot, isRTCPSocket: isRTCPSocket, index: i, now: now) { totalPacketsDropped &+= 1 }
@@ -26,7 +27,7 @@ extension MediaWorker {
             flushSends()
             if UInt32(n) < Self.batchCapacity { break }
         }
-        publishLoad()
+        publishPackets()
     }
 
     /// Handles one received datagram; false when it was dropped (counted on the leg by reason).
