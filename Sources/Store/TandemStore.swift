@@ -52,6 +52,7 @@ public final class TandemStore: Sendable {
             }
         }
         registerDirectoryMigrations(&migrator)
+        registerAPIAuthMigrations(&migrator)
         return migrator
     }
 

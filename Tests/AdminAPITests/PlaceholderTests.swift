@@ -1,0 +1,4 @@
+import Testing
+@testable import AdminAPI
+
+@Test func placeholder() { #expect(Bool(true)) }
