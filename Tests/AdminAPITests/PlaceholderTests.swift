@@ -1,4 +1,0 @@
-import Testing
-@testable import AdminAPI
-
-@Test func placeholder() { #expect(Bool(true)) }
