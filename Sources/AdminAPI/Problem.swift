@@ -78,6 +78,11 @@ public struct Problem: Error, HTTPResponseError, Sendable, Equatable {
                        detail: "too many failed logins; retry after \(retryAfterSeconds) s", headers: headers)
     }
 
+    static func tooLarge(_ limit: Int) -> Problem {
+        Problem(status: .contentTooLarge, type: "too-large", title: "Request body too large",
+                detail: "the request body is over the limit of \(limit) bytes")
+    }
+
     static let internalError = Problem(status: .internalServerError, type: "internal", title: "Internal server error",
                                        detail: "the server failed to handle the request; see its log")
 
@@ -107,12 +112,13 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             return try problem.response(from: request, context: context)
+        } catch is NIOTooManyBytesError {
+            return try Problem.tooLarge(context.maxUploadSize).response(from: request, context: context)
         } catch let error as HTTPError {
             let problem: Problem
             switch error.status {
             case .contentTooLarge:
-                problem = Problem(status: .contentTooLarge, type: "too-large", title: "Request body too large",
-                                  detail: "the request body is over the limit of \(context.maxUploadSize) bytes")
+                problem = .tooLarge(context.maxUploadSize)
             case .notFound:
                 problem = Problem(status: .notFound, type: "not-found", title: "Not found", detail: "no such resource")
             case .methodNotAllowed:

@@ -31,13 +31,15 @@ struct Fixture {
     let store: TandemStore
     let clock = TestClock()
     let registrations = FakeRegistrations()
-    let metrics = PrometheusCollectorRegistry()
+    let metrics: PrometheusCollectorRegistry
     let service: AdminAPIService
     let tenantA: Tenant, tenantB: Tenant
     let ext100: Extension, ext101: Extension, ext200: Extension
     let groupA: ExtensionGroup, groupB: ExtensionGroup
 
-    init(configure: (inout AdminAPIService.Configuration) -> Void = { _ in }) throws {
+    init(metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+         configure: (inout AdminAPIService.Configuration) -> Void = { _ in }) throws {
+        self.metrics = metrics
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         store = try TandemStore(directory: directory)
