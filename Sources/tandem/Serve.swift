@@ -107,6 +107,17 @@ struct Serve: AsyncParsableCommand {
             throw Console.fail("cannot start SIP: \(error)")
         }
 
+        // The admin REST API and event feed (its token key lives in the store). Registrar events reach the feed
+        // once SIPService forwards them (see AdminRegistrationSource.event).
+        let api: AdminAPIService
+        do {
+            api = try AdminAPIService(
+                store: store, registrations: RegistrarRegistrationSource(registrar: sip.registrar, eventLoop: sip.endpoint.eventLoop),
+                metrics: registry, startedAt: startedAt)
+        } catch {
+            throw Console.fail("cannot start the admin API: \(error)")
+        }
+
         let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"
         let uptime = registry.makeGauge(descriptor: .init(namespace: "tandem", metricName: "uptime", unitName: "seconds",
                                                            helpText: "Seconds since the server started."))
@@ -120,7 +131,8 @@ struct Serve: AsyncParsableCommand {
             onListening: { host, port in
                 let shown = host.contains(":") ? "[\(host)]" : host
                 Console.out("tandem \(TandemVersion.current): HTTP listening on http://\(shown):\(port)")
-            }
+            },
+            api: api
         )
         let app = AdminHTTPServer.makeApplication(host: config.http.host, port: config.http.port,
                                                   dependencies: deps, logger: logger)
