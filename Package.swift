@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
@@ -90,11 +91,16 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio")]),
 
         // ── Layer 6: applications ──
-        // AdminAPI: Hummingbird REST API, health and metrics endpoints, auth, events. May import PBX, Store, TandemBase.
+        // AdminAPI: Hummingbird REST API, health and metrics endpoints, auth, events. May import PBX, Store, TandemBase;
+        // imports only Store and TandemBase: registrations come through its `RegistrationSource` protocol, which the
+        // executable implements over PBX's registrar.
         .target(name: "AdminAPI", dependencies: [
-            "TandemBase", "Store", "PBX",
+            "TandemBase", "Store",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -143,6 +149,18 @@ let package = Package(
         // MediaEngineTests also imports SRTP (endpoint-side SRTP contexts) and CBatchIO (fake endpoints' sockets).
         .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaControl", "SDP", "TandemBase", "RTP", "SRTP", "CBatchIO"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PBX"]),
+        // AdminAPITests: router-level tests of the REST API over a real store in a temporary directory, injected
+        // wall clock; the event websocket over a live server on 127.0.0.1.
+        .testTarget(name: "AdminAPITests", dependencies: [
+            "AdminAPI", "Store", "TandemBase",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         // PBXTests: registrar and location service over a real store in a temporary directory, injected time.
         .testTarget(name: "PBXTests", dependencies: [
             "PBX", "Store", "SIPCore", "SIPStack", "TandemBase", "SDP",

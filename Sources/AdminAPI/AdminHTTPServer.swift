@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import Prometheus
@@ -15,21 +16,28 @@ public enum AdminHTTPServer {
         public var onListening: @Sendable (String, Int) async -> Void
         /// Called before `/metrics` renders, to refresh gauges that mirror other state.
         public var beforeMetrics: @Sendable () -> Void
+        /// The REST API under `/api/v1` and its event websocket; nil serves only /health and /metrics
+        /// (`tandem media`).
+        public var api: AdminAPIService?
 
         public init(metrics: PrometheusCollectorRegistry, health: @escaping @Sendable () -> HealthReport,
                     onListening: @escaping @Sendable (String, Int) async -> Void,
-                    beforeMetrics: @escaping @Sendable () -> Void = {}) {
+                    beforeMetrics: @escaping @Sendable () -> Void = {}, api: AdminAPIService? = nil) {
             self.metrics = metrics
             self.health = health
             self.onListening = onListening
             self.beforeMetrics = beforeMetrics
+            self.api = api
         }
     }
 
     /// The routes, separate from the listener so tests can drive them without sockets.
-    public static func makeRouter(_ deps: Dependencies) -> Router<BasicRequestContext> {
-        let router = Router()
+    /// Metrics come first (every request counted and timed, labelled by route template), then problem details
+    /// (every error becomes an RFC 9457 response).
+    public static func makeRouter(_ deps: Dependencies) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ProblemMiddleware())
         router.get("/health") { _, _ in deps.health() }
         router.get("/metrics") { _, _ -> Response in
             deps.beforeMetrics()
@@ -39,6 +47,14 @@ public enum AdminHTTPServer {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
+        if let api = deps.api { AdminAPIRoutes.register(on: router, service: api) }
+        return router
+    }
+
+    /// The router that decides WebSocket upgrades (only `GET /api/v1/events`).
+    public static func makeWebSocketRouter(_ deps: Dependencies) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        if let api = deps.api { EventSocket.register(on: router, service: api) }
         return router
     }
 
@@ -47,6 +63,7 @@ public enum AdminHTTPServer {
                                        logger: Logger) -> some ApplicationProtocol {
         Application(
             router: makeRouter(deps),
+            server: .http1WebSocketUpgrade(webSocketRouter: makeWebSocketRouter(deps)),
             configuration: .init(address: .hostname(host, port: port), serverName: "tandem"),
             onServerRunning: { channel in
                 let bound = channel.localAddress

@@ -53,6 +53,7 @@ public final class TandemStore: Sendable {
         }
         registerDirectoryMigrations(&migrator)
         registerCDRMigrations(&migrator)
+        registerAPIAuthMigrations(&migrator)
         return migrator
     }
 

@@ -24,6 +24,8 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
     let endpoint: SIPEndpoint
     let logger: Logger
     let registrar: Registrar
+    /// Also hears every registration event (the admin API's event feed); the registrar's stream has one reader.
+    let onRegistrationEvent = Mutex<(@Sendable (RegistrationEvent) -> Void)?>(nil)
     let calls: B2BUA
     private let clock = MonotonicClock()
     private var watchedFlows: Set<SIPTransportConnectionID> = []
@@ -74,8 +76,9 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
 
     func run() async throws {
         let logger = logger
-        let feed = Task {
+        let feed = Task { [self] in
             for await event in registrar.events {
+                self.onRegistrationEvent.withLock { $0 }?(event)
                 logger.info("registration \(event.kind.rawValue)", metadata: [
                     "aor": "\(event.binding.aor)", "contact": "\(event.binding.uri)",
                     "source": "\(event.binding.source.kind.rawValue) \(event.binding.source.remote)"])

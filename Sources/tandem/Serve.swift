@@ -142,6 +142,18 @@ struct Serve: AsyncParsableCommand {
             throw Console.fail("cannot start SIP: \(error)")
         }
 
+        // The admin REST API and event feed (its token key lives in the store); SIPService forwards registrar events.
+        let api: AdminAPIService
+        do {
+            api = try AdminAPIService(
+                store: store, registrations: RegistrarRegistrationSource(registrar: sip.registrar, eventLoop: sip.endpoint.eventLoop),
+                metrics: registry, startedAt: startedAt)
+        } catch {
+            throw Console.fail("cannot start the admin API: \(error)")
+        }
+        let apiEvents = api.events
+        sip.onRegistrationEvent.withLock { $0 = { apiEvents.publish(RegistrarRegistrationSource.event($0)) } }
+
         let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"
         let mediaGauges = engine.workerLoads().map { load in
             let labels = [("worker", String(load.index))]
@@ -178,7 +190,8 @@ struct Serve: AsyncParsableCommand {
                 let shown = host.contains(":") ? "[\(host)]" : host
                 Console.out("tandem \(TandemVersion.current): HTTP listening on http://\(shown):\(port)")
             },
-            beforeMetrics: refreshMedia
+            beforeMetrics: refreshMedia,
+            api: api
         )
         let app = AdminHTTPServer.makeApplication(host: config.http.host, port: config.http.port,
                                                   dependencies: deps, logger: logger)
