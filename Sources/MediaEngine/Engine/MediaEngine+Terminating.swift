@@ -326,11 +326,14 @@ final class InBandDTMFTap: PipelineTap {
     let next: RecordingLegTap?
     private var digits: (DTMFDigit?, DTMFDigit?, DTMFDigit?, DTMFDigit?) = (nil, nil, nil, nil)
     private var count = 0
+    private let detectorRate: Int
+    private var lastEnded: (digit: DTMFDigit, end: Int)?
 
     /// A tap for frames at `sampleRate`; rates other than 8 and 16 kHz are resampled to 8 kHz first.
     init(sampleRate: Int, next: RecordingLegTap?) throws(ToneError) {
         let native = sampleRate == 8000 || sampleRate == 16000
-        detector = try DTMFDetector(sampleRate: native ? sampleRate : 8000)
+        detectorRate = native ? sampleRate : 8000
+        detector = try DTMFDetector(sampleRate: detectorRate)
         resampler = native ? nil : try? Resampler(inputRate: sampleRate, outputRate: 8000)
         scratch = .allocate(capacity: 2048)
         self.next = next
@@ -348,7 +351,14 @@ final class InBandDTMFTap: PipelineTap {
             detector.process(pcm)
         }
         while let event = detector.nextEvent() {
-            guard event.kind == .began, count < 4 else { continue }
+            if event.kind == .ended {
+                lastEnded = (event.digit, event.startSample + event.durationSamples)
+                continue
+            }
+            // A press can break up where packets were concealed: the same digit starting again within
+            // 150 ms of its end is taken as the same press (Q.24 pauses between presses are longer in practice).
+            if let last = lastEnded, last.digit == event.digit, event.startSample - last.end < detectorRate * 3 / 20 { continue }
+            guard count < 4 else { continue }
             switch count {
             case 0: digits.0 = event.digit
             case 1: digits.1 = event.digit
