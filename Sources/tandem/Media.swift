@@ -183,23 +183,7 @@ extension Media {
         registry.makeGauge(descriptor: .init(namespace: "tandem", metricName: "build_info",
                                              helpText: "Always 1; the label carries the version."),
                            labels: [("version", TandemVersion.current)]).set(Int64(1))
-        let workers = engine.workerLoads().map { load in
-            let labels = [("worker", String(load.index))]
-            return (
-                busy: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "busy_ratio",
-                                                           helpText: "Share of the last load window the worker spent processing."), labels: labels),
-                legs: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "legs",
-                                                           helpText: "Legs (port pairs) open on the worker."), labels: labels),
-                sessions: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "sessions",
-                                                               helpText: "Media sessions on the worker."), labels: labels),
-                packetsIn: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "packets_received",
-                                                                helpText: "Datagrams received since start."), labels: labels),
-                packetsOut: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "packets_sent",
-                                                                 helpText: "Datagrams sent since start."), labels: labels),
-                dropped: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "packets_dropped",
-                                                              helpText: "Datagrams dropped since start (any reason)."), labels: labels)
-            )
-        }
+        let workers = MediaWorkerGauges(registry: registry, engine: engine)
         let ngGauges = [
             ("requests", "ng requests executed"), ("retransmissions", "ng retransmissions answered from the cache"),
             ("error_replies", "ng requests answered with an error before execution"),
@@ -208,15 +192,7 @@ extension Media {
             registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "ng", metricName: name, helpText: help))
         }
         let refresh: @Sendable () -> Void = {
-            for load in engine.workerLoads() where load.index < workers.count {
-                let g = workers[load.index]
-                g.busy.set(load.busyFraction)
-                g.legs.set(Int64(load.legs))
-                g.sessions.set(Int64(load.sessions))
-                g.packetsIn.set(Int64(clamping: load.packetsIn))
-                g.packetsOut.set(Int64(clamping: load.packetsOut))
-                g.dropped.set(Int64(clamping: load.packetsDropped))
-            }
+            workers.refresh()
             let c = server.counters
             for (gauge, value) in zip(ngGauges, [c.requests, c.retransmissions, c.errorReplies, c.dropped]) {
                 gauge.set(Int64(clamping: value))

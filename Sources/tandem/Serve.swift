@@ -155,28 +155,8 @@ struct Serve: AsyncParsableCommand {
         sip.onRegistrationEvent.withLock { $0 = { apiEvents.publish(RegistrarRegistrationSource.event($0)) } }
 
         let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"
-        let mediaGauges = engine.workerLoads().map { load in
-            let labels = [("worker", String(load.index))]
-            return (
-                legs: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "legs",
-                                                           helpText: "Legs (port pairs) open on the worker."), labels: labels),
-                sessions: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "sessions",
-                                                               helpText: "Media sessions on the worker."), labels: labels),
-                packetsIn: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "packets_received",
-                                                                helpText: "Datagrams received since start."), labels: labels),
-                packetsOut: registry.makeGauge(descriptor: .init(namespace: "tandem", subsystem: "media_worker", metricName: "packets_sent",
-                                                                 helpText: "Datagrams sent since start."), labels: labels)
-            )
-        }
-        let refreshMedia: @Sendable () -> Void = {
-            for load in engine.workerLoads() where load.index < mediaGauges.count {
-                let g = mediaGauges[load.index]
-                g.legs.set(Int64(load.legs))
-                g.sessions.set(Int64(load.sessions))
-                g.packetsIn.set(Int64(clamping: load.packetsIn))
-                g.packetsOut.set(Int64(clamping: load.packetsOut))
-            }
-        }
+        let mediaGauges = MediaWorkerGauges(registry: registry, engine: engine)
+        let refreshMedia: @Sendable () -> Void = { mediaGauges.refresh() }
         let uptime = registry.makeGauge(descriptor: .init(namespace: "tandem", metricName: "uptime", unitName: "seconds",
                                                            helpText: "Seconds since the server started."))
         let deps = AdminHTTPServer.Dependencies(
