@@ -12,11 +12,22 @@ public enum NGCommand: String, CaseIterable, Hashable, Sendable {
     case playMedia = "play media"
     case stopMedia = "stop media"
     case playDTMF = "play DTMF"
+    // Tandem's conference commands (not rtpengine's): a participant joins a room with an SDP offer and gets an
+    // answer; the room is named by the `room` key and the participant by `participant`.
+    case conferenceJoin = "conference join"
+    case conferenceLeave = "conference leave"
+    case conferenceUpdate = "conference update"
+    case conferenceDestroy = "conference destroy"
+    case conferenceQuery = "conference query"
+    case conferencePlay = "conference play"
+    case conferenceRecord = "conference record"
 
-    /// Whether the command names a call (everything but ping, list and statistics).
+    /// Whether the command names a call (everything but ping, list, statistics and the conference commands).
     public var requiresCallID: Bool {
         switch self {
         case .ping, .list, .statistics: return false
+        case .conferenceJoin, .conferenceLeave, .conferenceUpdate, .conferenceDestroy, .conferenceQuery,
+             .conferencePlay, .conferenceRecord: return false
         default: return true
         }
     }

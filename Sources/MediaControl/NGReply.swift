@@ -16,6 +16,8 @@ public enum NGReply: Hashable, Sendable {
     case statistics(NGGlobalStatistics)
     /// Play media: duration in milliseconds when known.
     case played(durationMilliseconds: Int64?)
+    /// `{"result": "ok"}` plus these keys (Tandem's conference commands).
+    case fields([String: BencodeValue])
     /// `{"result": "error", "error-reason": ...}`; no other keys (ng protocol).
     case error(reason: String)
 
@@ -52,6 +54,9 @@ public enum NGReply: Hashable, Sendable {
         case .played(let duration):
             ok(nil)
             if let duration { d["duration"] = .integer(duration) }
+        case .fields(let fields):
+            d = fields
+            ok(nil)
         case .error(let reason):
             d["result"] = .string("error")
             d["error-reason"] = .string(reason)

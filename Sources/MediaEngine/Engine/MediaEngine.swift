@@ -165,16 +165,27 @@ public final class MediaEngine: Sendable {
 
     /// Creates a session for `id` on the least loaded worker (round robin among equals).
     public func createSession(id: String) async throws(MediaSessionError) -> MediaSessionHandle {
+        try await createSession(id: id, worker: nil)
+    }
+
+    /// Creates a session for `id` on worker `pinned` (a conference participant lives on its room's worker),
+    /// or on the least loaded worker when nil.
+    func createSession(id: String, worker pinned: Int?) async throws(MediaSessionError) -> MediaSessionHandle {
         let (handle, worker) = try control.withLock { (state) throws(MediaSessionError) in
             guard state.isRunning else { throw .notRunning }
             guard state.sessionsByID[id] == nil else { throw .sessionExists }
             let n = state.workers.count
             var best = state.nextWorker % n
-            for k in 0..<n {
-                let w = (state.nextWorker + k) % n
-                if state.sessionCounts[w] < state.sessionCounts[best] { best = w }
+            if let pinned {
+                guard pinned >= 0, pinned < n else { throw .unknownSession }
+                best = pinned
+            } else {
+                for k in 0..<n {
+                    let w = (state.nextWorker + k) % n
+                    if state.sessionCounts[w] < state.sessionCounts[best] { best = w }
+                }
+                state.nextWorker = (best + 1) % n
             }
-            state.nextWorker = (best + 1) % n
             state.sessionCounts[best] += 1
             let handle = MediaSessionHandle(number: state.nextSessionNumber, worker: best)
             state.nextSessionNumber += 1
