@@ -22,6 +22,9 @@ public enum NGCommand: String, CaseIterable, Hashable, Sendable {
     case conferencePlay = "conference play"
     case conferenceRecord = "conference record"
 
+    /// Whether the command is one of Tandem's conference commands (`room` instead of `call-id`).
+    public var isConference: Bool { rawValue.hasPrefix("conference ") }
+
     /// Whether the command names a call (everything but ping, list, statistics and the conference commands).
     public var requiresCallID: Bool {
         switch self {

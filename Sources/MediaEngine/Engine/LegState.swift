@@ -120,6 +120,11 @@ struct LegState {
     var roundTripNanoseconds: UInt64 = 0
     var hasRoundTrip = false
     var isTimedOut = false
+    /// The conference room this leg is a participant's audio or video leg in; its packets go to the room, not to
+    /// a linked leg.
+    var room: WorkerRoom?
+    var participant: Int32 = -1
+    var isVideoParticipant = false
 
     /// Where RTP to this leg's endpoint goes, or nil while unknown.
     @inline(__always)

@@ -22,6 +22,7 @@ public final class MediaEngine: Sendable {
     private let control = Mutex(ControlState())
     /// Formats, links, playbacks and recording taps per leg: what decides relay or pipeline.
     let terminating = Mutex(TerminatingState())
+    let conferences = Mutex(ConferenceRegistry())
 
     private struct SendableAddress: @unchecked Sendable { var address: tdm_addr }
 
@@ -104,6 +105,10 @@ public final class MediaEngine: Sendable {
             return result
         }
         for t in threads { pthread_join(t, nil) }
+        conferences.withLock { state in
+            for channel in state.recordings.values { channel.stop() }
+            state = ConferenceRegistry()
+        }
         // The workers have exited, so this thread may consume their queues.
         for w in workers { while let c = w.commands.pop() { c.fail(.notRunning) } }
         if let pump, let pumpThread {
@@ -146,6 +151,24 @@ public final class MediaEngine: Sendable {
                 throw .unknownSession
             }
             return state.workers[session.worker]
+        }
+    }
+
+    /// Worker `index` of the running engine.
+    func worker(index: Int) throws(MediaSessionError) -> MediaWorker {
+        try control.withLock { (state) throws(MediaSessionError) -> MediaWorker in
+            guard state.isRunning else { throw .notRunning }
+            guard index >= 0, index < state.workers.count else { throw .unknownSession }
+            return state.workers[index]
+        }
+    }
+
+    /// The worker with the fewest sessions (where a new conference room goes).
+    func leastLoadedWorker() throws(MediaSessionError) -> (Int, MediaWorker) {
+        try control.withLock { (state) throws(MediaSessionError) -> (Int, MediaWorker) in
+            guard state.isRunning, !state.workers.isEmpty else { throw .notRunning }
+            let best = state.sessionCounts.indices.min { state.sessionCounts[$0] < state.sessionCounts[$1] } ?? 0
+            return (best, state.workers[best])
         }
     }
 

@@ -161,12 +161,25 @@ public struct MediaEvent: Hashable, Sendable {
         /// The endpoint pressed a key: the first packet of an RFC 4733 event on one of the leg's
         /// telephone-event payload types.
         case dtmf(DTMFDigit)
+        /// A conference participant started (true) or stopped (false) talking.
+        case talking(Bool)
+        /// A conference participant was kicked out of its room.
+        case kicked
     }
 
-    /// The leg it happened on.
+    /// The leg it happened on; slot -1 for an event about a whole conference room.
     public let leg: MediaLegHandle
     /// What happened.
     public let kind: Kind
+    /// The conference room, for events of a participant's leg or of a room.
+    public let room: ConferenceRoomHandle?
+
+    /// An event.
+    public init(leg: MediaLegHandle, kind: Kind, room: ConferenceRoomHandle? = nil) {
+        self.leg = leg
+        self.kind = kind
+        self.room = room
+    }
 }
 
 /// Why packets were dropped on a leg, per reason.

@@ -202,6 +202,10 @@ extension MediaWorker {
     private func forward(
         from leg: UnsafeMutablePointer<LegState>, data: UnsafeMutablePointer<UInt8>, length: Int, isRTCP: Bool, now: UInt64
     ) -> Bool {
+        if let room = leg.pointee.room {
+            deliverToRoom(room, from: leg, data: data, length: length, isRTCP: isRTCP, now: now)
+            return true
+        }
         let target = Int(leg.pointee.linked)
         guard target >= 0, target < legCapacity, legs[target].isActive else {
             leg.pointee.drops.noDestination &+= 1
@@ -241,7 +245,7 @@ extension MediaWorker {
     /// Finishes a datagram written into send slot `j` for `target`'s endpoint: stream rewriting,
     /// SRTP protection, SR bookkeeping for RTT, destination. False when protection failed (counted).
     @inline(__always)
-    private func commitSend(
+    func commitSend(
         slot j: UInt32, buffer slotBuffer: UnsafeMutablePointer<UInt8>, length: Int, to target: Int, fd: Int32,
         peer: tdm_addr, isRTCP: Bool, now: UInt64
     ) -> Bool {
@@ -320,6 +324,20 @@ extension MediaWorker {
         _ = commitSend(slot: j, buffer: slotBuffer, length: length, to: target, fd: fd, peer: peer, isRTCP: true, now: now)
     }
 
+    /// Sends the SR about a stream Tandem generates for `target`'s endpoint when one is due.
+    @inline(__always)
+    func reportGeneratedStream(to target: Int, now: UInt64) {
+        let out = legs + target
+        guard out.pointee.generatedPackets > 0 else { return }
+        if out.pointee.nextReportTick == 0 {
+            // The first report a second after the stream starts, then every interval.
+            out.pointee.nextReportTick = tick &+ Self.reportIntervalTicks / 5
+        } else if tick >= out.pointee.nextReportTick {
+            out.pointee.nextReportTick = tick &+ Self.reportIntervalTicks
+            sendGeneratedReport(to: target, now: now)
+        }
+    }
+
     /// Ticks (10 ms) without RTP after which a pipeline stops producing for its destination.
     static var quietSourceTicks: UInt64 { 25 }
 
@@ -357,15 +375,7 @@ extension MediaWorker {
                 _ = commitSend(slot: j, buffer: slotBuffer, length: length, to: target, fd: out.pointee.rtpFD, peer: peer,
                                isRTCP: false, now: now)
             }
-            if out.pointee.generatedPackets > 0 {
-                if out.pointee.nextReportTick == 0 {
-                    // The first report a second after the stream starts, then every interval.
-                    out.pointee.nextReportTick = tick &+ Self.reportIntervalTicks / 5
-                } else if tick >= out.pointee.nextReportTick {
-                    out.pointee.nextReportTick = tick &+ Self.reportIntervalTicks
-                    sendGeneratedReport(to: target, now: now)
-                }
-            }
+            reportGeneratedStream(to: target, now: now)
             if let detector = out.pointee.inBandDetector, source >= 0, source < legCapacity {
                 while let digit = detector.takeDigit() {
                     legs[source].playback?.noteDigit(digit)

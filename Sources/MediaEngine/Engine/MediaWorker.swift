@@ -60,6 +60,9 @@ final class MediaWorker: @unchecked Sendable {
     private static let maxEpollEvents: Int32 = 64
     var tick: UInt64 = 0
     private var isRunning = true
+    /// Conference rooms on this worker, by number, and the same rooms as a list for the tick.
+    var rooms: [UInt64: WorkerRoom] = [:]
+    var roomList: [WorkerRoom] = []
     /// Events the queue refused because the control side fell behind.
     private(set) var lostEvents: UInt64 = 0
 
@@ -204,6 +207,7 @@ final class MediaWorker: @unchecked Sendable {
         }
         publishLoad()
         produceOutputs(now: now)
+        produceRooms(now: now)
         for s in activeSlots {
             let slot = Int(s)
             if !legs[slot].isTimedOut, !legs[slot].direction.isHold, tick &- legs[slot].lastRTPTick >= timeoutTicks {
@@ -231,12 +235,22 @@ final class MediaWorker: @unchecked Sendable {
     }
 
     /// Pushes an event for the control side. Rare (stream start, SSRC change, timeout); no allocation.
-    func emit(slot: Int32, _ kind: MediaEvent.Kind) {
+    func emit(slot: Int32, _ kind: MediaEvent.Kind, room: UInt64? = nil) {
         let leg = legs[Int(slot)]
         let handle = MediaLegHandle(
             session: MediaSessionHandle(number: leg.sessionNumber, worker: index), slot: slot,
             generation: leg.generation)
-        if events.push(MediaEvent(leg: handle, kind: kind)) {
+        push(MediaEvent(leg: handle, kind: kind, room: room.map { ConferenceRoomHandle(number: $0, worker: index) }))
+    }
+
+    /// An event about a whole room (its playback ended): no leg.
+    func emitRoomEvent(_ room: UInt64, _ kind: MediaEvent.Kind) {
+        let none = MediaLegHandle(session: MediaSessionHandle(number: 0, worker: index), slot: -1, generation: 0)
+        push(MediaEvent(leg: none, kind: kind, room: ConferenceRoomHandle(number: room, worker: index)))
+    }
+
+    private func push(_ event: MediaEvent) {
+        if events.push(event) {
             _ = tdm_eventfd_signal(eventFD)
         } else {
             lostEvents &+= 1
@@ -281,6 +295,9 @@ final class MediaWorker: @unchecked Sendable {
                 legs[Int(leg.slot)].playback = output.playback
                 legs[Int(leg.slot)].inBandDetector = output.detector
                 reply.resume(returning: .success(()))
+            case .conference(let c):
+                apply(c)
+                publishLoad()
             case .stop:
                 isRunning = false
             }
@@ -340,6 +357,7 @@ final class MediaWorker: @unchecked Sendable {
     private func closeLeg(_ slot: Int32) {
         let i = Int(slot)
         guard legs[i].isActive else { return }
+        leaveRoom(slot: slot)
         _ = tdm_epoll_remove(epollFD, legs[i].rtpFD)
         _ = tdm_epoll_remove(epollFD, legs[i].rtcpFD)
         _ = tdm_close(legs[i].rtpFD)
@@ -362,7 +380,7 @@ final class MediaWorker: @unchecked Sendable {
         freeSlots.append(slot)
     }
 
-    private func isValid(_ leg: MediaLegHandle) -> Bool {
+    func isValid(_ leg: MediaLegHandle) -> Bool {
         let i = Int(leg.slot)
         return i >= 0 && i < legCapacity && legs[i].isActive && legs[i].generation == leg.generation
             && legs[i].sessionNumber == leg.session.number

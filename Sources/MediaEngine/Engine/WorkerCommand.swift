@@ -31,6 +31,7 @@ enum WorkerCommand: Sendable {
     case deleteSession(MediaSessionHandle, CheckedContinuation<Result<Void, MediaSessionError>, Never>)
     case query(MediaSessionHandle, CheckedContinuation<Result<SessionStatistics, MediaSessionError>, Never>)
     case setOutput(MediaLegHandle, LegOutput, CheckedContinuation<Result<Void, MediaSessionError>, Never>)
+    case conference(ConferenceCommand)
     case stop
 
     /// Answers a command that will never be applied.
@@ -43,6 +44,7 @@ enum WorkerCommand: Sendable {
         case .deleteSession(_, let c): c.resume(returning: .failure(error))
         case .query(_, let c): c.resume(returning: .failure(error))
         case .setOutput(_, _, let c): c.resume(returning: .failure(error))
+        case .conference(let c): c.fail(.session(error))
         case .stop: break
         }
     }

@@ -37,10 +37,12 @@ public struct NGControllerConfiguration: Sendable {
 public actor NGCallController {
     /// The engine the calls live in.
     public let engine: MediaEngine
-    private let configuration: NGControllerConfiguration
+    let configuration: NGControllerConfiguration
     private var calls: [String: NGCall] = [:]
     private var callIDsBySession: [MediaSessionHandle: String] = [:]
-    private var tails: [String: Task<NGReply, Never>] = [:]
+    var tails: [String: Task<NGReply, Never>] = [:]
+    /// Conference participants joined over ng, by room id and participant name.
+    var conferenceParticipants: [String: [String: NGConferenceParticipant]] = [:]
     private var totals = NGGlobalStatistics()
     private let started: Int64
 
@@ -56,6 +58,7 @@ public actor NGCallController {
 
     /// Executes one request and returns its reply; never throws: failures are `result: error` replies.
     public func execute(_ request: NGRequest) async -> NGReply {
+        if request.command.isConference { return await executeConference(request) }
         guard request.command.requiresCallID, let id = request.callID else { return executeGlobal(request) }
         let previous = tails[id]
         let task = Task { () -> NGReply in
@@ -71,6 +74,10 @@ public actor NGCallController {
     /// Applies a media event: a session whose every leg with a peer has timed out is deleted, as
     /// rtpengine does after its `timeout`.
     public func handle(_ event: MediaEvent) async {
+        if event.room != nil {
+            if case .mediaTimeout = event.kind { await conferenceMediaTimeout(event.leg.session) }
+            return
+        }
         if case .playbackEnded = event.kind {
             // The leg goes back to relaying (or plain transcoding) once its prompt is over.
             try? await engine.playbackDidEnd(into: event.leg)
@@ -168,7 +175,7 @@ public actor NGCallController {
     }
 
     /// The address media from `request`'s party comes from when it overrides the SDP.
-    private static func overrideAddress(_ request: NGRequest) -> String? {
+    static func overrideAddress(_ request: NGRequest) -> String? {
         if let a = request.mediaAddress { return a }
         if request.flags.sipSourceAddress, let r = request.receivedFrom { return r.address }
         return nil
@@ -431,7 +438,7 @@ public actor NGCallController {
         try await update(leg.leg, u)
     }
 
-    private func update(_ leg: MediaLegHandle, _ u: LegUpdate) async throws(NGControllerError) {
+    func update(_ leg: MediaLegHandle, _ u: LegUpdate) async throws(NGControllerError) {
         do { try await engine.updateLeg(leg, u) } catch { throw .engine(error) }
     }
 
@@ -571,7 +578,7 @@ public actor NGCallController {
     // MARK: - SDP
 
     /// Points a media section at a leg: port, `c=`, `a=rtcp`, `a=rtcp-mux`, no ICE.
-    private static func point(_ m: inout MediaDescription, at leg: LegInfo, rtcpMux: Bool, keepHoldAddress: Bool, original: SDPConnection?) {
+    static func point(_ m: inout MediaDescription, at leg: LegInfo, rtcpMux: Bool, keepHoldAddress: Bool, original: SDPConnection?) {
         let address = keepHoldAddress ? (original?.address ?? leg.address) : leg.address
         m.port = UInt16(leg.rtpPort)
         m.connections = [SDPConnection(address: address)]
@@ -682,6 +689,8 @@ enum NGControllerError: Error, Sendable {
     case terminating(MediaTerminatingError)
     case invalidDigit
     case recordingUnavailable
+    case conference(String)
+    case conferenceControl(ConferenceControlError)
 
     var reason: String {
         switch self {
@@ -697,6 +706,9 @@ enum NGControllerError: Error, Sendable {
         case .recordingUnavailable: "Recording is not configured on this media node"
         case .engine(.portsExhausted): "Ran out of ports"
         case .engine(let e): "Media engine: \(e)"
+        case .conference(let reason): reason
+        case .conferenceControl(.session(.portsExhausted)): "Ran out of ports"
+        case .conferenceControl(let e): "Conference: \(e)"
         }
     }
 }
