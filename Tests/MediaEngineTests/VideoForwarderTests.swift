@@ -719,27 +719,38 @@ struct VideoRoom {
         for p in 0..<8 {
             packets.append(VideoRoom.packet(payloadType: 96, sequence: 1, timestamp: 1, ssrc: UInt32(p) + 1, marker: false, payload: [0x10, 0x00] + [UInt8](repeating: 7, count: 1000)))
         }
-        let nack = VideoRoom.nack(sender: 9, media: 0x101, lost: [3, 5, 9])
+        var nack = VideoRoom.nack(sender: 9, media: 0x101, lost: [3, 5, 9])
         let pli = VideoRoom.pli(sender: 9, media: 0x101)
-        let before = counter()
         var now: UInt64 = 1
-        for i in 0..<20_000 {
-            now += 1_000_000
-            let source = (i / 1000) % 8
-            if i % 1000 == 0 { forwarder.setActiveSpeaker(source, now: now, sink: &sink) }
-            packets[source].withUnsafeMutableBytes { b in
-                b[2] = UInt8(truncatingIfNeeded: i >> 8)
-                b[3] = UInt8(truncatingIfNeeded: i)
-                forwarder.receiveRTP(from: source, packet: UnsafeRawBufferPointer(b), now: now, sink: &sink)
-            }
-            if i % 50 == 0 {
-                nack.withUnsafeBytes { forwarder.receiveRTCP(from: 1, packet: $0, now: now, sink: &sink) }
-                pli.withUnsafeBytes { forwarder.receiveRTCP(from: 1, packet: $0, now: now, sink: &sink) }
-                forwarder.tick(now: now, sink: &sink)
+        func run(_ iterations: Range<Int>) {
+            for i in iterations {
+                now += 1_000_000
+                let source = (i / 1000) % 8
+                if i % 1000 == 0 { forwarder.setActiveSpeaker(source, now: now, sink: &sink) }
+                packets[source].withUnsafeMutableBytes { b in
+                    b[2] = UInt8(truncatingIfNeeded: i >> 8)
+                    b[3] = UInt8(truncatingIfNeeded: i)
+                    forwarder.receiveRTP(from: source, packet: UnsafeRawBufferPointer(b), now: now, sink: &sink)
+                }
+                if i % 50 == 0 {
+                    // NACK packets receiver 1 was really sent, so the relay path runs.
+                    let last = forwarder.receiverStatistics(1)?.lastSequenceNumber.rawValue ?? 0
+                    nack[12] = UInt8(truncatingIfNeeded: (last &- 12) >> 8)
+                    nack[13] = UInt8(truncatingIfNeeded: last &- 12)
+                    nack.withUnsafeBytes { forwarder.receiveRTCP(from: 1, packet: $0, now: now, sink: &sink) }
+                    pli.withUnsafeBytes { forwarder.receiveRTCP(from: 1, packet: $0, now: now, sink: &sink) }
+                    forwarder.tick(now: now, sink: &sink)
+                }
             }
         }
+        // Warm up (one-time runtime metadata), then count.
+        run(0..<2000)
+        let before = counter()
+        run(2000..<22_000)
         let allocations = counter() - before
         #expect(allocations == 0)
+        #expect(forwarder.counters.nackRelayed > 100)
+        #expect(forwarder.counters.pliSent > 20)
         #expect(sink.packets > 100_000)
     }
 }
