@@ -72,9 +72,11 @@ import Testing
             endpoints.append(e)
             ports.append(Int(answer.media[0].port))
         }
-        async let s0: Void = TerminatingEngineTests.sendTone(parties[0].hz, seconds: 1.2, format: parties[0].format, from: endpoints[0], to: ports[0], ssrc: 0xA)
-        async let s1: Void = TerminatingEngineTests.sendTone(parties[1].hz, seconds: 1.2, format: parties[1].format, from: endpoints[1], to: ports[1], ssrc: 0xB)
-        async let s2: Void = TerminatingEngineTests.sendTone(parties[2].hz, seconds: 1.2, format: parties[2].format, from: endpoints[2], to: ports[2], ssrc: 0xC)
+        let (e0, e1, e2) = (endpoints[0], endpoints[1], endpoints[2])
+        let (p0, p1, p2) = (ports[0], ports[1], ports[2])
+        async let s0: Void = TerminatingEngineTests.sendTone(500, seconds: 1.2, format: Self.pcmu, from: e0, to: p0, ssrc: 0xA)
+        async let s1: Void = TerminatingEngineTests.sendTone(1100, seconds: 1.2, format: Self.g722, from: e1, to: p1, ssrc: 0xB)
+        async let s2: Void = TerminatingEngineTests.sendTone(1700, seconds: 1.2, format: Self.opus, from: e2, to: p2, ssrc: 0xC)
         _ = try await (s0, s1, s2)
 
         for (i, p) in parties.enumerated() {
@@ -171,16 +173,16 @@ import Testing
         let engine = try makeEngine(ports: 46300...46349)
         defer { engine.stop() }
         let controller = NGCallController(engine: engine)
-        let videoLines = ["a=rtpmap:96 VP8/90000", "a=rtcp-fb:96 nack pli", "a=rtcp-fb:96 ccm fir"]
+        let videoLines = ["a=rtpmap:96 VP8/90000", "a=rtcp-fb:96 nack pli", "a=rtcp-fb:96 ccm fir", "a=rtcp-mux"]
         var audio: [RelayEndpoint] = []
         var video: [RelayEndpoint] = []
         var audioPorts: [Int] = []
         var videoPorts: [Int] = []
-        for name in ["a", "b", "c"] {
+        for (name, ssrc) in [("a", 0xA0A), ("b", 0xB0B), ("c", 0xC0C)] {
             let ae = try RelayEndpoint(host: "127.0.0.1")
             let ve = try RelayEndpoint(host: "127.0.0.1")
             let answer = try C.rewritten(await controller.execute(Self.join(
-                "v", name, sdp: Self.offer(port: ae.port, formats: "0", video: (ve.port, videoLines)))))
+                "v", name, sdp: Self.offer(port: ae.port, formats: "0", video: (ve.port, videoLines + ["a=ssrc:\(ssrc) cname:\(name)"])))))
             #expect(answer.media.count == 2)
             #expect(answer.media[1].formats == ["96"])
             audio.append(ae)
@@ -188,7 +190,7 @@ import Testing
             audioPorts.append(Int(answer.media[0].port))
             videoPorts.append(Int(answer.media[1].port))
         }
-        // B talks: its video becomes the source, and it is asked for a keyframe.
+        // B talks: its video becomes the source, and it is asked for a keyframe (RTCP on the RTP port: rtcp-mux).
         try await TerminatingEngineTests.sendTone(700, seconds: 0.5, format: Self.pcmu, from: audio[1], to: audioPorts[1], ssrc: 0xB)
         var sawPLI = false
         while let d = video[1].receive(timeoutMS: 300) {

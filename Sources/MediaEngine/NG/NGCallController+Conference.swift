@@ -233,9 +233,12 @@ extension NGCallController {
         }
         guard !formats.isEmpty else { return nil }
         let feedback = m.attributes.compactMap { a -> String? in if case .rtcpFeedback(let f) = a { f.feedback } else { nil } }
+        // A signalled SSRC lets the first keyframe request go out before the participant's first video packet.
+        let signalled = m.attributes.lazy.compactMap { a -> SSRC? in if case .ssrc(let s) = a { SSRC(s.ssrc) } else { nil } }.first
         let format = VideoParticipantFormat(
             formats: formats, outgoingSSRC: SSRC(UInt32.random(in: 1...UInt32.max)),
-            supportsFIR: feedback.contains("ccm fir"), supportsPLI: true, supportsNACK: feedback.contains("nack"))
+            supportsFIR: feedback.contains("ccm fir"), supportsPLI: true, supportsNACK: feedback.contains("nack"),
+            sourceSSRC: signalled)
         return (format, kept)
     }
 
