@@ -659,6 +659,27 @@ struct VideoRoom {
         #expect(!room.sent(to: 0).isEmpty)
     }
 
+    @Test func longStreamAndSequenceJumpStayContinuous() throws {
+        // Regression: the switch-point floor once made every packet after 32768 in one epoch look old.
+        var room = VideoRoom(configuration: VideoForwarderConfiguration(capacity: 2, maxPacketsPerSecond: 1_000_000))
+        for p in 0..<2 { try room.join(p) }
+        room.forwarder.setActiveSpeaker(0, now: room.now, sink: &room.sink)
+        for _ in 0..<20_000 {
+            room.sendFrame(from: 0, packets: 4)
+            room.now += 4_000_000
+        }
+        // A restart without a new SSRC: the sequence numbers jump by 30000.
+        room.sources[0]!.sequence &+= 30_000
+        for _ in 0..<10 { room.sendFrame(from: 0, packets: 2) }
+        #expect(room.forwarder.counters.sourceSequenceJumps == 1)
+        #expect(room.forwarder.counters.tooOldAfterSwitch == 0)
+        let packets = room.sent(to: 1)
+        #expect(packets.count == 80_020)
+        var breaks = 0
+        for i in 1..<packets.count where packets[i].sequence != packets[i - 1].sequence &+ 1 { breaks += 1 }
+        #expect(breaks == 0)
+    }
+
     @Test func sourceSSRCChangeKeepsReceiversContinuous() throws {
         var room = VideoRoom()
         for p in 0..<2 { try room.join(p) }

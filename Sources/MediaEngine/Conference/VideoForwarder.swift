@@ -15,6 +15,9 @@ import TandemBase
 /// when negotiated) to the new source and keeps forwarding the old one until the new one's keyframe
 /// arrives or `keyframeTimeout` passes. Receivers' PLI/FIR/NACK go to the current source with the
 /// media SSRC and NACKed sequence numbers translated back.
+///
+/// Mutable state is `@exclusivity(unchecked)`: only the owning thread touches it and no access
+/// overlaps a sink call, so the dynamic exclusivity checks (a runtime call per access) are skipped.
 public final class VideoForwarder {
     /// Payload formats one participant may negotiate.
     public static let maxFormatsPerParticipant = 8
@@ -28,36 +31,44 @@ public final class VideoForwarder {
     /// The settings given at creation.
     public let configuration: VideoForwarderConfiguration
     /// The counters; read them between batches.
-    public private(set) var counters = VideoForwarderCounters()
+    @exclusivity(unchecked) public private(set) var counters = VideoForwarderCounters()
 
     /// The participant whose packets are forwarded, or -1.
-    public private(set) var currentSource = -1
+    @exclusivity(unchecked) public private(set) var currentSource = -1
     /// The participant switched to once its keyframe arrives, or -1.
-    public private(set) var pendingSource = -1
+    @exclusivity(unchecked) public private(set) var pendingSource = -1
     /// The moderator's pin, or -1.
-    public private(set) var pinnedParticipant = -1
+    @exclusivity(unchecked) public private(set) var pinnedParticipant = -1
     /// The active speaker as last set, or -1.
-    public private(set) var activeSpeaker = -1
+    @exclusivity(unchecked) public private(set) var activeSpeaker = -1
 
     /// Incremented on every change of the forwarded stream (switch, source SSRC change); receivers
     /// recompute their offsets when theirs differs.
-    private var epoch: UInt32 = 1
-    private var pendingSince: UInt64 = 0
+    @exclusivity(unchecked) private var epoch: UInt32 = 1
+    @exclusivity(unchecked) private var pendingSince: UInt64 = 0
     /// The current source was switched to without a keyframe; keep asking for one.
-    private var currentNeedsKeyframe = false
+    @exclusivity(unchecked) private var currentNeedsKeyframe = false
+    /// The newest sequence number of the current source, to spot jumps (a restart without a new SSRC).
+    @exclusivity(unchecked) private var currentLastSequence: UInt16 = 0
+    @exclusivity(unchecked) private var currentHasSequence = false
+    /// A sequence number jump larger than this (either way) starts a new epoch.
+    static let sequenceJumpLimit: Int16 = 3000
+    /// How far behind the newest packet sent the per-receiver floor trails (packets), so wrap-aware
+    /// comparisons against it stay valid for the whole life of an epoch.
+    static let floorWindow: UInt16 = 16384
 
     private let capacity: Int
     private let slots: UnsafeMutablePointer<VideoParticipantSlot>
     /// Active participant indices, dense, in join order.
     private let members: UnsafeMutablePointer<Int>
-    private var memberCount = 0
+    @exclusivity(unchecked) private var memberCount = 0
     /// Per participant, 128 entries: payload type → codec ID or `none`.
     private let payloadTypeToCodec: UnsafeMutablePointer<UInt8>
     /// Per participant, `maxCodecs` entries: codec ID → payload type or `none`.
     private let codecToPayloadType: UnsafeMutablePointer<UInt8>
     /// The room's distinct codecs; IDs are indices, assigned at join, never reused.
     private let codecs: UnsafeMutablePointer<VideoPayloadFormat>
-    private var codecCount = 0
+    @exclusivity(unchecked) private var codecCount = 0
 
     private let packetScratch: UnsafeMutableRawBufferPointer
     private let rtcpScratch: UnsafeMutableRawBufferPointer
@@ -321,7 +332,10 @@ public final class VideoForwarder {
             // The source restarted its stream: a new sequence and timestamp space.
             counters.sourceSSRCChanges &+= 1
             slots[participant].sourceSSRC = ssrc
-            if participant == currentSource { epoch &+= 1 }
+            if participant == currentSource {
+                epoch &+= 1
+                currentHasSequence = false
+            }
         }
         let keyframe = VideoKeyframeDetector.startsKeyframe(packet.payload, kind: codecs[Int(codec)].kind)
         if isPending {
@@ -340,6 +354,22 @@ public final class VideoForwarder {
         } else if keyframe == true {
             currentNeedsKeyframe = false
         }
+        let sequence = packet.sequenceNumber.rawValue
+        if currentHasSequence {
+            let jump = Int16(bitPattern: sequence &- currentLastSequence)
+            if jump > Self.sequenceJumpLimit || jump < -Self.sequenceJumpLimit {
+                // Not reordering or loss but a new sequence space: continue the receivers' streams
+                // from here instead of dropping everything as too old (or leaving a huge gap).
+                counters.sourceSequenceJumps &+= 1
+                epoch &+= 1
+                currentLastSequence = sequence
+            } else if jump > 0 {
+                currentLastSequence = sequence
+            }
+        } else {
+            currentHasSequence = true
+            currentLastSequence = sequence
+        }
         forward(packet, from: participant, codec: Int(codec), now: now, sink: &sink)
     }
 
@@ -347,6 +377,7 @@ public final class VideoForwarder {
         currentSource = pendingSource
         pendingSource = -1
         currentNeedsKeyframe = needsKeyframe
+        currentHasSequence = false
         epoch &+= 1
     }
 
@@ -390,7 +421,7 @@ public final class VideoForwarder {
                     clockRate: clockRate, minimumStep: configuration.minimumSwitchTimestampStep)
             }
             let outSequence = sourceSequence &+ r.pointee.sequenceOffset
-            // Older than the switch point: its number belongs to the previous source's range.
+            // Older than the switch point (or the trailing floor): its number may already be spent.
             guard Int16(bitPattern: outSequence &- r.pointee.epochFirstSequence) >= 0 else {
                 counters.tooOldAfterSwitch &+= 1
                 continue
@@ -406,6 +437,9 @@ public final class VideoForwarder {
                 r.pointee.lastOutSequence = outSequence
                 r.pointee.lastOutTimestamp = outTimestamp
                 r.pointee.lastSentAt = now
+                if outSequence &- r.pointee.epochFirstSequence > Self.floorWindow {
+                    r.pointee.epochFirstSequence = outSequence &- Self.floorWindow
+                }
             }
             counters.forwarded &+= 1
             sink.send(participant: receiver, packet: out)

@@ -169,6 +169,9 @@ public struct VideoForwarderCounters: Equatable, Sendable {
     public var tooOldAfterSwitch: UInt64 = 0
     /// Source packets whose SSRC changed mid-stream (the source restarted).
     public var sourceSSRCChanges: UInt64 = 0
+    /// Jumps of the current source's sequence numbers by more than 3000 without an SSRC change,
+    /// each treated like a restart.
+    public var sourceSequenceJumps: UInt64 = 0
     /// RTP packets written to the sink.
     public var forwarded: UInt64 = 0
     /// Source switches done on a keyframe.
