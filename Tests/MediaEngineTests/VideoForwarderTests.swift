@@ -467,6 +467,21 @@ struct VideoRoom {
         let relayed = Array(room.feedback(to: 0).dropFirst(rtcpBefore))
         #expect(relayed == [.nack(sender: VideoRoom.outgoingSSRC(0), media: 0x1000, lost: [sourceSequences[2], sourceSequences[4]])])
         #expect(room.forwarder.counters.rtcpOther == 1)
+        // The source's retransmission of a NACKed packet goes to the receiver that asked, with the
+        // sequence number it NACKed, and to nobody else; a reordered packet nobody NACKed goes to all.
+        let sentBefore = room.sent.count
+        let resend = VideoRoom.packet(
+            payloadType: 96, sequence: sourceSequences[2], timestamp: 1, ssrc: 0x1000, marker: false, payload: [0x00, 0x55, 0, 0xAA])
+        resend.withUnsafeBytes { room.forwarder.receiveRTP(from: 0, packet: $0, now: room.now, sink: &room.sink) }
+        let retransmitted = Array(room.sent.dropFirst(sentBefore))
+        #expect(retransmitted.map(\.receiver) == [1])
+        #expect(retransmitted.first?.sequence == toOne[2].sequence)
+        #expect(retransmitted.first?.ssrc == VideoRoom.outgoingSSRC(1))
+        #expect(room.forwarder.counters.retransmissionsTargeted == 1)
+        let reordered = VideoRoom.packet(
+            payloadType: 96, sequence: sourceSequences[3], timestamp: 1, ssrc: 0x1000, marker: false, payload: [0x00, 0x55, 0, 0xAA])
+        reordered.withUnsafeBytes { room.forwarder.receiveRTP(from: 0, packet: $0, now: room.now, sink: &room.sink) }
+        #expect(Array(room.sent.dropFirst(sentBefore + 1)).map(\.receiver).sorted() == [1, 2])
         // Feedback about an SSRC the receiver was never sent is not relayed.
         room.receiveRTCP(from: 1, VideoRoom.nack(sender: 0x1001, media: 0x1000, lost: [toOne[2].sequence]))
         #expect(room.forwarder.counters.feedbackUnmatched == 1)

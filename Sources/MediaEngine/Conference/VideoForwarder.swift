@@ -75,6 +75,15 @@ public final class VideoForwarder {
     private let nackSequences: UnsafeMutablePointer<SequenceNumber>
     private let nackItems: UnsafeMutablePointer<RTCPNACKItem>
     private let firEntry: UnsafeMutablePointer<RTCPFIREntry>
+    /// Which receiver NACKed which source packet, so the retransmission goes to it alone.
+    private let nackRecords: UnsafeMutablePointer<VideoNACKRecord>
+    @exclusivity(unchecked) private var nackRecordNext = 0
+    /// When the newest record expires: after that, no record can match and the scan is skipped.
+    @exclusivity(unchecked) private var nackRecordsExpireAt: UInt64 = 0
+    /// Records kept; older ones are overwritten.
+    static let nackRecordCapacity = 128
+    /// How long a NACK record waits for its retransmission (ns).
+    static let nackRecordLifetime: UInt64 = 1_000_000_000
 
     /// GCRA emission intervals (ns per packet) of the input and NACK limits.
     private let inputInterval: UInt64
@@ -108,6 +117,10 @@ public final class VideoForwarder {
             repeating: RTCPNACKItem(packetID: SequenceNumber(0), lostBitmask: 0), count: Self.nackScratchCapacity)
         firEntry = .allocate(capacity: 1)
         firEntry.initialize(to: RTCPFIREntry(ssrc: SSRC(0), sequenceNumber: 0))
+        nackRecords = .allocate(capacity: Self.nackRecordCapacity)
+        nackRecords.initialize(
+            repeating: VideoNACKRecord(sourceSequence: 0, receiver: 0, epoch: 0, expiresAt: 0),
+            count: Self.nackRecordCapacity)
         let rate = UInt64(max(configuration.maxPacketsPerSecond, 1))
         inputInterval = 1_000_000_000 / rate
         inputTolerance = inputInterval &* UInt64(configuration.packetBurst)
@@ -129,6 +142,7 @@ public final class VideoForwarder {
         nackSequences.deallocate()
         nackItems.deallocate()
         firEntry.deallocate()
+        nackRecords.deallocate()
     }
 
     // MARK: - Control (between batches, on the worker thread)
@@ -355,8 +369,10 @@ public final class VideoForwarder {
             currentNeedsKeyframe = false
         }
         let sequence = packet.sequenceNumber.rawValue
+        var isOlder = false
         if currentHasSequence {
             let jump = Int16(bitPattern: sequence &- currentLastSequence)
+            isOlder = jump <= 0
             if jump > Self.sequenceJumpLimit || jump < -Self.sequenceJumpLimit {
                 // Not reordering or loss but a new sequence space: continue the receivers' streams
                 // from here instead of dropping everything as too old (or leaving a huge gap).
@@ -370,7 +386,7 @@ public final class VideoForwarder {
             currentHasSequence = true
             currentLastSequence = sequence
         }
-        forward(packet, from: participant, codec: Int(codec), now: now, sink: &sink)
+        forward(packet, from: participant, codec: Int(codec), isOlderThanNewest: isOlder, now: now, sink: &sink)
     }
 
     private func switchToPending(needsKeyframe: Bool) {
@@ -390,60 +406,100 @@ public final class VideoForwarder {
         return true
     }
 
+    /// Sends `packet` from `source` to every other member, or, when it is a retransmission some
+    /// receivers NACKed, to those receivers only.
     @inline(__always)
     private func forward<Sink: VideoForwarderSink>(
-        _ packet: RTPPacket, from source: Int, codec: Int, now: UInt64, sink: inout Sink
+        _ packet: RTPPacket, from source: Int, codec: Int, isOlderThanNewest: Bool, now: UInt64, sink: inout Sink
     ) {
         let count = packet.bytes.count
         // One copy into the scratch buffer; per receiver only the header fields are patched.
         packetScratch.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: count)
-        let out = UnsafeRawBufferPointer(rebasing: packetScratch[0..<count])
-        let markerBit = packet.bytes[1] & 0x80
-        let sourceSequence = packet.sequenceNumber.rawValue
-        let sourceTimestamp = packet.timestamp.rawValue
-        let payloadBytes = UInt64(packet.payloadLength)
-        let clockRate = UInt64(codecs[codec].clockRate)
-        let epoch = self.epoch
+        let out = OutgoingPacket(
+            bytes: UnsafeRawBufferPointer(rebasing: packetScratch[0..<count]), markerBit: packet.bytes[1] & 0x80,
+            sourceSequence: packet.sequenceNumber.rawValue, sourceTimestamp: packet.timestamp.rawValue,
+            payloadBytes: UInt64(packet.payloadLength), clockRate: UInt64(codecs[codec].clockRate), codec: codec)
+        if isOlderThanNewest, now < nackRecordsExpireAt, sendRetransmission(out, now: now, sink: &sink) { return }
         var i = 0
         while i < memberCount {
             let receiver = members[i]
             i += 1
             if receiver == source { continue }
-            let payloadType = codecToPayloadType[receiver * Self.maxCodecs + codec]
-            guard payloadType != Self.none else {
-                counters.noCommonCodec &+= 1
-                continue
-            }
-            let r = slots + receiver
-            if r.pointee.epoch != epoch {
-                r.pointee.synchronise(
-                    epoch: epoch, sourceSequence: sourceSequence, sourceTimestamp: sourceTimestamp, now: now,
-                    clockRate: clockRate, minimumStep: configuration.minimumSwitchTimestampStep)
-            }
-            let outSequence = sourceSequence &+ r.pointee.sequenceOffset
-            // Older than the switch point (or the trailing floor): its number may already be spent.
-            guard Int16(bitPattern: outSequence &- r.pointee.epochFirstSequence) >= 0 else {
-                counters.tooOldAfterSwitch &+= 1
-                continue
-            }
-            let outTimestamp = sourceTimestamp &+ r.pointee.timestampOffset
-            packetScratch[1] = markerBit | payloadType
-            packetScratch.storeBytes(of: outSequence.bigEndian, toByteOffset: 2, as: UInt16.self)
-            packetScratch.storeBytes(of: outTimestamp.bigEndian, toByteOffset: 4, as: UInt32.self)
-            packetScratch.storeBytes(of: r.pointee.outgoingSSRC.bigEndian, toByteOffset: 8, as: UInt32.self)
-            r.pointee.packetsSent &+= 1
-            r.pointee.payloadBytesSent &+= payloadBytes
-            if Int16(bitPattern: outSequence &- r.pointee.lastOutSequence) > 0 {
-                r.pointee.lastOutSequence = outSequence
-                r.pointee.lastOutTimestamp = outTimestamp
-                r.pointee.lastSentAt = now
-                if outSequence &- r.pointee.epochFirstSequence > Self.floorWindow {
-                    r.pointee.epochFirstSequence = outSequence &- Self.floorWindow
-                }
-            }
-            counters.forwarded &+= 1
-            sink.send(participant: receiver, packet: out)
+            emit(out, to: receiver, now: now, sink: &sink)
         }
+    }
+
+    /// The parts of a source packet every receiver's copy shares.
+    private struct OutgoingPacket {
+        var bytes: UnsafeRawBufferPointer
+        var markerBit: UInt8
+        var sourceSequence: UInt16
+        var sourceTimestamp: UInt32
+        var payloadBytes: UInt64
+        var clockRate: UInt64
+        var codec: Int
+    }
+
+    /// Patches the scratch copy's header for `receiver` and hands it to the sink.
+    @inline(__always)
+    private func emit<Sink: VideoForwarderSink>(_ out: OutgoingPacket, to receiver: Int, now: UInt64, sink: inout Sink) {
+        let payloadType = codecToPayloadType[receiver * Self.maxCodecs + out.codec]
+        guard payloadType != Self.none else {
+            counters.noCommonCodec &+= 1
+            return
+        }
+        let r = slots + receiver
+        if r.pointee.epoch != epoch {
+            r.pointee.synchronise(
+                epoch: epoch, sourceSequence: out.sourceSequence, sourceTimestamp: out.sourceTimestamp, now: now,
+                clockRate: out.clockRate, minimumStep: configuration.minimumSwitchTimestampStep)
+        }
+        let outSequence = out.sourceSequence &+ r.pointee.sequenceOffset
+        // Older than the switch point (or the trailing floor): its number may already be spent.
+        guard Int16(bitPattern: outSequence &- r.pointee.epochFirstSequence) >= 0 else {
+            counters.tooOldAfterSwitch &+= 1
+            return
+        }
+        let outTimestamp = out.sourceTimestamp &+ r.pointee.timestampOffset
+        packetScratch[1] = out.markerBit | payloadType
+        packetScratch.storeBytes(of: outSequence.bigEndian, toByteOffset: 2, as: UInt16.self)
+        packetScratch.storeBytes(of: outTimestamp.bigEndian, toByteOffset: 4, as: UInt32.self)
+        packetScratch.storeBytes(of: r.pointee.outgoingSSRC.bigEndian, toByteOffset: 8, as: UInt32.self)
+        r.pointee.packetsSent &+= 1
+        r.pointee.payloadBytesSent &+= out.payloadBytes
+        if Int16(bitPattern: outSequence &- r.pointee.lastOutSequence) > 0 {
+            r.pointee.lastOutSequence = outSequence
+            r.pointee.lastOutTimestamp = outTimestamp
+            r.pointee.lastSentAt = now
+            if outSequence &- r.pointee.epochFirstSequence > Self.floorWindow {
+                r.pointee.epochFirstSequence = outSequence &- Self.floorWindow
+            }
+        }
+        counters.forwarded &+= 1
+        sink.send(participant: receiver, packet: out.bytes)
+    }
+
+    /// If receivers NACKed this (older) packet in the current epoch, sends it to them only, so the
+    /// others do not get a duplicate; returns false for a packet nobody asked for (plain
+    /// reordering), which then goes to everyone. Scans the small record ring: out-of-order packets only.
+    private func sendRetransmission<Sink: VideoForwarderSink>(_ out: OutgoingPacket, now: UInt64, sink: inout Sink)
+        -> Bool
+    {
+        var matched = false
+        for k in 0..<Self.nackRecordCapacity {
+            let record = nackRecords[k]
+            guard record.expiresAt > now, record.epoch == epoch, record.sourceSequence == out.sourceSequence else {
+                continue
+            }
+            nackRecords[k].expiresAt = 0
+            matched = true
+            let receiver = Int(record.receiver)
+            // The receiver may have left (and the slot been reused) since it asked.
+            guard slots[receiver].isActive, slots[receiver].epoch == epoch else { continue }
+            counters.retransmissionsTargeted &+= 1
+            emit(out, to: receiver, now: now, sink: &sink)
+        }
+        return matched
     }
 
     // MARK: - RTCP
@@ -561,6 +617,15 @@ public final class VideoForwarder {
         }
     }
 
+    private func recordNACK(sourceSequence: UInt16, receiver: Int, now: UInt64) {
+        let k = nackRecordNext
+        nackRecordNext = k + 1 == Self.nackRecordCapacity ? 0 : k + 1
+        nackRecordsExpireAt = now &+ Self.nackRecordLifetime
+        nackRecords[k] = VideoNACKRecord(
+            sourceSequence: sourceSequence, receiver: Int32(receiver), epoch: epoch,
+            expiresAt: now &+ Self.nackRecordLifetime)
+    }
+
     /// Maps the receiver's lost sequence numbers into the current source's space (only those sent
     /// since the last switch; older ones name another source's packets and are dropped) and sends
     /// one NACK to the source.
@@ -592,8 +657,10 @@ public final class VideoForwarder {
                 counters.nackItemsDropped &+= 1
                 continue
             }
-            nackSequences[count] = SequenceNumber(sent &- r.pointee.sequenceOffset)
+            let sourceSequence = sent &- r.pointee.sequenceOffset
+            nackSequences[count] = SequenceNumber(sourceSequence)
             count += 1
+            recordNACK(sourceSequence: sourceSequence, receiver: receiver, now: now)
         }
         guard count > 0 else { return }
         let used = RTCPGenericNACK.pack(

@@ -172,6 +172,8 @@ public struct VideoForwarderCounters: Equatable, Sendable {
     /// Jumps of the current source's sequence numbers by more than 3000 without an SSRC change,
     /// each treated like a restart.
     public var sourceSequenceJumps: UInt64 = 0
+    /// Retransmitted source packets sent only to the receivers that NACKed them.
+    public var retransmissionsTargeted: UInt64 = 0
     /// RTP packets written to the sink.
     public var forwarded: UInt64 = 0
     /// Source switches done on a keyframe.

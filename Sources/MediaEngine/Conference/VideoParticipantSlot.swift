@@ -78,3 +78,12 @@ struct VideoParticipantSlot {
         epochFirstSequence = first
     }
 }
+
+/// A receiver's NACK of one source packet, waiting for the retransmission (forwarder-internal).
+struct VideoNACKRecord {
+    var sourceSequence: UInt16
+    var receiver: Int32
+    var epoch: UInt32
+    /// 0 once consumed.
+    var expiresAt: UInt64
+}
