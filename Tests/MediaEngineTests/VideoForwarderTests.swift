@@ -695,6 +695,65 @@ struct VideoRoom {
         #expect(breaks == 0)
     }
 
+    @Test func headerExtensionsAreKeptOrStripped() throws {
+        // One-byte extension (RFC 8285 §4.2): id 3, length 2 (0x31 = id 3, len-1 = 1), padded to 4 bytes.
+        let withExtension: [UInt8] = [0x90, 96, 0, 5, 0, 0, 0, 9, 0, 0, 0x10, 0x00, 0xBE, 0xDE, 0x00, 0x01, 0x31, 0xAB, 0xCD, 0x00]
+            + [0x10, 0x00, 0, 0xAA]
+        for strips in [false, true] {
+            let forwarder = VideoForwarder(configuration: VideoForwarderConfiguration(capacity: 2, stripsHeaderExtensions: strips))
+            var sink = VideoCapturingSink()
+            for p in 0..<2 {
+                try forwarder.join(
+                    participant: p,
+                    format: VideoParticipantFormat(
+                        formats: [VideoPayloadFormat(payloadType: PayloadType(rawValue: 96)!, kind: .vp8)],
+                        outgoingSSRC: SSRC(0x77 + UInt32(p)), sourceSSRC: SSRC(0x1000 + UInt32(p))),
+                    now: 0, sink: &sink)
+            }
+            forwarder.setActiveSpeaker(0, now: 0, sink: &sink)
+            withExtension.withUnsafeBytes { forwarder.receiveRTP(from: 0, packet: $0, now: 1, sink: &sink) }
+            let out = try #require(sink.rtp.first?.bytes)
+            let parsed = try out.withUnsafeBytes { raw in
+                let packet = try RTPPacket(parsing: raw)
+                return (packet.hasExtension, Array(packet.payload), packet.ssrc.rawValue)
+            }
+            #expect(parsed.0 == !strips)
+            #expect(parsed.1 == [0x10, 0x00, 0, 0xAA])
+            #expect(parsed.2 == 0x78)
+            #expect(out.count == (strips ? 16 : withExtension.count))
+        }
+    }
+
+    @Test func randomBytesNeverTrapAndAreCounted() throws {
+        var room = VideoRoom(configuration: VideoForwarderConfiguration(capacity: 4, maxPacketsPerSecond: 1_000_000_000))
+        for p in 0..<3 { try room.join(p) }
+        room.forwarder.setActiveSpeaker(0, now: room.now, sink: &room.sink)
+        room.step()
+        // A fixed-seed generator so a failure reproduces.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        for i in 0..<20_000 {
+            var bytes = (0..<Int(next() % 80)).map { _ in UInt8(truncatingIfNeeded: next()) }
+            // Half of them look like version 2 so the deeper paths run.
+            if i % 2 == 0, !bytes.isEmpty { bytes[0] = 0x80 | (bytes[0] & 0x3F) }
+            if i % 4 == 1, bytes.count > 1 { bytes[1] = 200 + UInt8(next() % 8) }
+            let from = Int(next() % 5) - 1
+            bytes.withUnsafeBytes {
+                room.forwarder.receiveRTP(from: from, packet: $0, now: room.now, sink: &room.sink)
+                room.forwarder.receiveRTCP(from: from, packet: $0, now: room.now, sink: &room.sink)
+            }
+        }
+        let c = room.forwarder.counters
+        #expect(c.malformedRTP > 0 && c.malformedRTCP > 0)
+        // The room still works afterwards.
+        let before = room.sent(to: 1).count
+        room.step()
+        #expect(room.sent(to: 1).count > before)
+    }
+
     @Test func sourceSSRCChangeKeepsReceiversContinuous() throws {
         var room = VideoRoom()
         for p in 0..<2 { try room.join(p) }

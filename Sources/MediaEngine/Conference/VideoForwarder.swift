@@ -412,9 +412,21 @@ public final class VideoForwarder {
     private func forward<Sink: VideoForwarderSink>(
         _ packet: RTPPacket, from source: Int, codec: Int, isOlderThanNewest: Bool, now: UInt64, sink: inout Sink
     ) {
-        let count = packet.bytes.count
+        var count = packet.bytes.count
+        let scratch = packetScratch.baseAddress!
+        let input = packet.bytes.baseAddress!
         // One copy into the scratch buffer; per receiver only the header fields are patched.
-        packetScratch.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: count)
+        if packet.hasExtension, configuration.stripsHeaderExtensions {
+            // Fixed header and CSRCs, then payload and padding; the X bit cleared.
+            let fixed = RTPPacket.fixedHeaderSize + 4 * packet.csrcCount
+            let rest = count - packet.headerLength
+            scratch.copyMemory(from: input, byteCount: fixed)
+            (scratch + fixed).copyMemory(from: input + packet.headerLength, byteCount: rest)
+            packetScratch[0] &= ~0x10
+            count = fixed + rest
+        } else {
+            scratch.copyMemory(from: input, byteCount: count)
+        }
         let out = OutgoingPacket(
             bytes: UnsafeRawBufferPointer(rebasing: packetScratch[0..<count]), markerBit: packet.bytes[1] & 0x80,
             sourceSequence: packet.sequenceNumber.rawValue, sourceTimestamp: packet.timestamp.rawValue,
