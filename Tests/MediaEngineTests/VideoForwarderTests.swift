@@ -274,10 +274,15 @@ struct VideoRoom {
         #expect(room.feedback(to: 2).isEmpty)
         #expect(room.forwarder.counters.pliSent == 2)
         #expect(room.forwarder.counters.firSent == 1)
-        // A later, new request gets the next FIR command sequence number.
+        // A flapping speaker: back to 1 within the interval sends nothing new (the request is in flight) …
         room.forwarder.setActiveSpeaker(2, now: room.now, sink: &room.sink)
-        room.forwarder.setActiveSpeaker(1, now: room.now, sink: &room.sink)
-        #expect(room.feedback(to: 1).contains(.fir(sender: VideoRoom.outgoingSSRC(1), target: 0x1001, sequence: 2)))
+        room.forwarder.setActiveSpeaker(1, now: room.now + 100_000_000, sink: &room.sink)
+        #expect(room.feedback(to: 1).count == 2)
+        // … a later one is a new request with the next FIR command sequence number.
+        room.forwarder.setActiveSpeaker(2, now: room.now + 200_000_000, sink: &room.sink)
+        room.forwarder.setActiveSpeaker(1, now: room.now + 400_000_000, sink: &room.sink)
+        #expect(room.feedback(to: 1).count == 4)
+        #expect(room.feedback(to: 1).contains(.fir(sender: VideoRoom.outgoingSSRC(1), target: 0x1001, sequence: 3)))
     }
 
     @Test func continuousStreamPerReceiverAcrossSeveralSwitches() throws {

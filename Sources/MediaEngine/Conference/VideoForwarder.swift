@@ -188,7 +188,8 @@ public final class VideoForwarder {
         for (n, f) in formats.enumerated() {
             let id = ids[n]
             if id >= codecCount {
-                codecs[id] = f
+                // IDs of new codecs come in increasing order, so this is the next uninitialised entry.
+                (codecs + id).initialize(to: f)
                 codecCount = id + 1
             }
             payloadTypeToCodec[participant * 128 + Int(f.payloadType.rawValue)] = UInt8(id)
@@ -285,9 +286,11 @@ public final class VideoForwarder {
         if wanted == pendingSource { return }
         pendingSource = wanted
         pendingSince = now
-        // A new request: a new FIR command sequence number (RFC 5104 §4.3.1.2).
+        // A new request: a new FIR command sequence number (RFC 5104 §4.3.1.2). If this source was
+        // asked less than an interval ago (a flapping speaker), that request is still in flight:
+        // `tick` re-sends when due, so one source never gets more than one request per interval.
         slots[wanted].firSequence &+= 1
-        sendKeyframeRequest(to: wanted, now: now, sink: &sink)
+        requestKeyframeIfDue(from: wanted, now: now, sink: &sink)
     }
 
     // MARK: - Timers
@@ -352,6 +355,8 @@ public final class VideoForwarder {
             }
         }
         let keyframe = VideoKeyframeDetector.startsKeyframe(packet.payload, kind: codecs[Int(codec)].kind)
+        // The request is answered: the next switch to this source may ask again at once.
+        if keyframe == true { slots[participant].hasRequestedKeyframe = false }
         if isPending {
             if keyframe == true {
                 counters.switchesOnKeyframe &+= 1
@@ -585,10 +590,12 @@ public final class VideoForwarder {
     /// A keyframe request on a receiver's behalf: a new FIR command, at most one per interval.
     private func relayKeyframeRequest<Sink: VideoForwarderSink>(to source: Int, now: UInt64, sink: inout Sink) {
         let s = slots[source]
-        if s.hasRequestedKeyframe, now &- s.lastKeyframeRequestAt < configuration.keyframeRequestInterval {
+        if s.hasRelayedRequest, now &- s.lastRelayedRequestAt < configuration.keyframeRequestInterval {
             counters.keyframeRequestsRateLimited &+= 1
             return
         }
+        slots[source].hasRelayedRequest = true
+        slots[source].lastRelayedRequestAt = now
         slots[source].firSequence &+= 1
         sendKeyframeRequest(to: source, now: now, sink: &sink)
     }
