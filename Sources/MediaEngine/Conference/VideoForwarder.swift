@@ -16,6 +16,14 @@ import TandemBase
 /// arrives or `keyframeTimeout` passes. Receivers' PLI/FIR/NACK go to the current source with the
 /// media SSRC and NACKed sequence numbers translated back.
 ///
+/// Wiring on a media worker: create it with the room and join each video participant with the
+/// slot index the room uses for it (so the audio mixer's speaker events map directly); feed RTP and
+/// RTCP after latching and SRTP unprotect; in the sink, SRTP-protect and queue for `sendmmsg`
+/// (copying: the bytes are the forwarder's scratch); call `tick` every room tick; build sender
+/// reports for each receiver from `receiverStatistics`. Reports, SDES and BYE from participants are
+/// not consumed here. Not handled: simulcast/SVC layer selection, RTX (RFC 4588) streams (their
+/// payload type is unknown and counted), bandwidth estimation, composite layouts.
+///
 /// Mutable state is `@exclusivity(unchecked)`: only the owning thread touches it and no access
 /// overlaps a sink call, so the dynamic exclusivity checks (a runtime call per access) are skipped.
 public final class VideoForwarder {
