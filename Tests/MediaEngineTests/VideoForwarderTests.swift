@@ -274,10 +274,15 @@ struct VideoRoom {
         #expect(room.feedback(to: 2).isEmpty)
         #expect(room.forwarder.counters.pliSent == 2)
         #expect(room.forwarder.counters.firSent == 1)
-        // A later, new request gets the next FIR command sequence number.
+        // A flapping speaker: back to 1 within the interval sends nothing new (the request is in flight) …
         room.forwarder.setActiveSpeaker(2, now: room.now, sink: &room.sink)
-        room.forwarder.setActiveSpeaker(1, now: room.now, sink: &room.sink)
-        #expect(room.feedback(to: 1).contains(.fir(sender: VideoRoom.outgoingSSRC(1), target: 0x1001, sequence: 2)))
+        room.forwarder.setActiveSpeaker(1, now: room.now + 100_000_000, sink: &room.sink)
+        #expect(room.feedback(to: 1).count == 2)
+        // … a later one is a new request with the next FIR command sequence number.
+        room.forwarder.setActiveSpeaker(2, now: room.now + 200_000_000, sink: &room.sink)
+        room.forwarder.setActiveSpeaker(1, now: room.now + 400_000_000, sink: &room.sink)
+        #expect(room.feedback(to: 1).count == 4)
+        #expect(room.feedback(to: 1).contains(.fir(sender: VideoRoom.outgoingSSRC(1), target: 0x1001, sequence: 3)))
     }
 
     @Test func continuousStreamPerReceiverAcrossSeveralSwitches() throws {
@@ -467,6 +472,21 @@ struct VideoRoom {
         let relayed = Array(room.feedback(to: 0).dropFirst(rtcpBefore))
         #expect(relayed == [.nack(sender: VideoRoom.outgoingSSRC(0), media: 0x1000, lost: [sourceSequences[2], sourceSequences[4]])])
         #expect(room.forwarder.counters.rtcpOther == 1)
+        // The source's retransmission of a NACKed packet goes to the receiver that asked, with the
+        // sequence number it NACKed, and to nobody else; a reordered packet nobody NACKed goes to all.
+        let sentBefore = room.sent.count
+        let resend = VideoRoom.packet(
+            payloadType: 96, sequence: sourceSequences[2], timestamp: 1, ssrc: 0x1000, marker: false, payload: [0x00, 0x55, 0, 0xAA])
+        resend.withUnsafeBytes { room.forwarder.receiveRTP(from: 0, packet: $0, now: room.now, sink: &room.sink) }
+        let retransmitted = Array(room.sent.dropFirst(sentBefore))
+        #expect(retransmitted.map(\.receiver) == [1])
+        #expect(retransmitted.first?.sequence == toOne[2].sequence)
+        #expect(retransmitted.first?.ssrc == VideoRoom.outgoingSSRC(1))
+        #expect(room.forwarder.counters.retransmissionsTargeted == 1)
+        let reordered = VideoRoom.packet(
+            payloadType: 96, sequence: sourceSequences[3], timestamp: 1, ssrc: 0x1000, marker: false, payload: [0x00, 0x55, 0, 0xAA])
+        reordered.withUnsafeBytes { room.forwarder.receiveRTP(from: 0, packet: $0, now: room.now, sink: &room.sink) }
+        #expect(Array(room.sent.dropFirst(sentBefore + 1)).map(\.receiver).sorted() == [1, 2])
         // Feedback about an SSRC the receiver was never sent is not relayed.
         room.receiveRTCP(from: 1, VideoRoom.nack(sender: 0x1001, media: 0x1000, lost: [toOne[2].sequence]))
         #expect(room.forwarder.counters.feedbackUnmatched == 1)
@@ -657,6 +677,86 @@ struct VideoRoom {
         try room.join(0)
         for _ in 0..<3 { room.step() }
         #expect(!room.sent(to: 0).isEmpty)
+    }
+
+    @Test func longStreamAndSequenceJumpStayContinuous() throws {
+        // Regression: the switch-point floor once made every packet after 32768 in one epoch look old.
+        var room = VideoRoom(configuration: VideoForwarderConfiguration(capacity: 2, maxPacketsPerSecond: 1_000_000))
+        for p in 0..<2 { try room.join(p) }
+        room.forwarder.setActiveSpeaker(0, now: room.now, sink: &room.sink)
+        for _ in 0..<20_000 {
+            room.sendFrame(from: 0, packets: 4)
+            room.now += 4_000_000
+        }
+        // A restart without a new SSRC: the sequence numbers jump by 30000.
+        room.sources[0]!.sequence &+= 30_000
+        for _ in 0..<10 { room.sendFrame(from: 0, packets: 2) }
+        #expect(room.forwarder.counters.sourceSequenceJumps == 1)
+        #expect(room.forwarder.counters.tooOldAfterSwitch == 0)
+        let packets = room.sent(to: 1)
+        #expect(packets.count == 80_020)
+        var breaks = 0
+        for i in 1..<packets.count where packets[i].sequence != packets[i - 1].sequence &+ 1 { breaks += 1 }
+        #expect(breaks == 0)
+    }
+
+    @Test func headerExtensionsAreKeptOrStripped() throws {
+        // One-byte extension (RFC 8285 §4.2): id 3, length 2 (0x31 = id 3, len-1 = 1), padded to 4 bytes.
+        let withExtension: [UInt8] = [0x90, 96, 0, 5, 0, 0, 0, 9, 0, 0, 0x10, 0x00, 0xBE, 0xDE, 0x00, 0x01, 0x31, 0xAB, 0xCD, 0x00]
+            + [0x10, 0x00, 0, 0xAA]
+        for strips in [false, true] {
+            let forwarder = VideoForwarder(configuration: VideoForwarderConfiguration(capacity: 2, stripsHeaderExtensions: strips))
+            var sink = VideoCapturingSink()
+            for p in 0..<2 {
+                try forwarder.join(
+                    participant: p,
+                    format: VideoParticipantFormat(
+                        formats: [VideoPayloadFormat(payloadType: PayloadType(rawValue: 96)!, kind: .vp8)],
+                        outgoingSSRC: SSRC(0x77 + UInt32(p)), sourceSSRC: SSRC(0x1000 + UInt32(p))),
+                    now: 0, sink: &sink)
+            }
+            forwarder.setActiveSpeaker(0, now: 0, sink: &sink)
+            withExtension.withUnsafeBytes { forwarder.receiveRTP(from: 0, packet: $0, now: 1, sink: &sink) }
+            let out = try #require(sink.rtp.first?.bytes)
+            let parsed = try out.withUnsafeBytes { raw in
+                let packet = try RTPPacket(parsing: raw)
+                return (packet.hasExtension, Array(packet.payload), packet.ssrc.rawValue)
+            }
+            #expect(parsed.0 == !strips)
+            #expect(parsed.1 == [0x10, 0x00, 0, 0xAA])
+            #expect(parsed.2 == 0x78)
+            #expect(out.count == (strips ? 16 : withExtension.count))
+        }
+    }
+
+    @Test func randomBytesNeverTrapAndAreCounted() throws {
+        var room = VideoRoom(configuration: VideoForwarderConfiguration(capacity: 4, maxPacketsPerSecond: 1_000_000_000))
+        for p in 0..<3 { try room.join(p) }
+        room.forwarder.setActiveSpeaker(0, now: room.now, sink: &room.sink)
+        room.step()
+        // A fixed-seed generator so a failure reproduces.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        for i in 0..<20_000 {
+            var bytes = (0..<Int(next() % 80)).map { _ in UInt8(truncatingIfNeeded: next()) }
+            // Half of them look like version 2 so the deeper paths run.
+            if i % 2 == 0, !bytes.isEmpty { bytes[0] = 0x80 | (bytes[0] & 0x3F) }
+            if i % 4 == 1, bytes.count > 1 { bytes[1] = 200 + UInt8(next() % 8) }
+            let from = Int(next() % 5) - 1
+            bytes.withUnsafeBytes {
+                room.forwarder.receiveRTP(from: from, packet: $0, now: room.now, sink: &room.sink)
+                room.forwarder.receiveRTCP(from: from, packet: $0, now: room.now, sink: &room.sink)
+            }
+        }
+        let c = room.forwarder.counters
+        #expect(c.malformedRTP > 0 && c.malformedRTCP > 0)
+        // The room still works afterwards.
+        let before = room.sent(to: 1).count
+        room.step()
+        #expect(room.sent(to: 1).count > before)
     }
 
     @Test func sourceSSRCChangeKeepsReceiversContinuous() throws {

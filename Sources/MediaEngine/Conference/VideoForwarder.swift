@@ -15,6 +15,17 @@ import TandemBase
 /// when negotiated) to the new source and keeps forwarding the old one until the new one's keyframe
 /// arrives or `keyframeTimeout` passes. Receivers' PLI/FIR/NACK go to the current source with the
 /// media SSRC and NACKed sequence numbers translated back.
+///
+/// Wiring on a media worker: create it with the room and join each video participant with the
+/// slot index the room uses for it (so the audio mixer's speaker events map directly); feed RTP and
+/// RTCP after latching and SRTP unprotect; in the sink, SRTP-protect and queue for `sendmmsg`
+/// (copying: the bytes are the forwarder's scratch); call `tick` every room tick; build sender
+/// reports for each receiver from `receiverStatistics`. Reports, SDES and BYE from participants are
+/// not consumed here. Not handled: simulcast/SVC layer selection, RTX (RFC 4588) streams (their
+/// payload type is unknown and counted), bandwidth estimation, composite layouts.
+///
+/// Mutable state is `@exclusivity(unchecked)`: only the owning thread touches it and no access
+/// overlaps a sink call, so the dynamic exclusivity checks (a runtime call per access) are skipped.
 public final class VideoForwarder {
     /// Payload formats one participant may negotiate.
     public static let maxFormatsPerParticipant = 8
@@ -28,42 +39,59 @@ public final class VideoForwarder {
     /// The settings given at creation.
     public let configuration: VideoForwarderConfiguration
     /// The counters; read them between batches.
-    public private(set) var counters = VideoForwarderCounters()
+    @exclusivity(unchecked) public private(set) var counters = VideoForwarderCounters()
 
     /// The participant whose packets are forwarded, or -1.
-    public private(set) var currentSource = -1
+    @exclusivity(unchecked) public private(set) var currentSource = -1
     /// The participant switched to once its keyframe arrives, or -1.
-    public private(set) var pendingSource = -1
+    @exclusivity(unchecked) public private(set) var pendingSource = -1
     /// The moderator's pin, or -1.
-    public private(set) var pinnedParticipant = -1
+    @exclusivity(unchecked) public private(set) var pinnedParticipant = -1
     /// The active speaker as last set, or -1.
-    public private(set) var activeSpeaker = -1
+    @exclusivity(unchecked) public private(set) var activeSpeaker = -1
 
     /// Incremented on every change of the forwarded stream (switch, source SSRC change); receivers
     /// recompute their offsets when theirs differs.
-    private var epoch: UInt32 = 1
-    private var pendingSince: UInt64 = 0
+    @exclusivity(unchecked) private var epoch: UInt32 = 1
+    @exclusivity(unchecked) private var pendingSince: UInt64 = 0
     /// The current source was switched to without a keyframe; keep asking for one.
-    private var currentNeedsKeyframe = false
+    @exclusivity(unchecked) private var currentNeedsKeyframe = false
+    /// The newest sequence number of the current source, to spot jumps (a restart without a new SSRC).
+    @exclusivity(unchecked) private var currentLastSequence: UInt16 = 0
+    @exclusivity(unchecked) private var currentHasSequence = false
+    /// A sequence number jump larger than this (either way) starts a new epoch.
+    static let sequenceJumpLimit: Int16 = 3000
+    /// How far behind the newest packet sent the per-receiver floor trails (packets), so wrap-aware
+    /// comparisons against it stay valid for the whole life of an epoch.
+    static let floorWindow: UInt16 = 16384
 
     private let capacity: Int
     private let slots: UnsafeMutablePointer<VideoParticipantSlot>
     /// Active participant indices, dense, in join order.
     private let members: UnsafeMutablePointer<Int>
-    private var memberCount = 0
+    @exclusivity(unchecked) private var memberCount = 0
     /// Per participant, 128 entries: payload type → codec ID or `none`.
     private let payloadTypeToCodec: UnsafeMutablePointer<UInt8>
     /// Per participant, `maxCodecs` entries: codec ID → payload type or `none`.
     private let codecToPayloadType: UnsafeMutablePointer<UInt8>
     /// The room's distinct codecs; IDs are indices, assigned at join, never reused.
     private let codecs: UnsafeMutablePointer<VideoPayloadFormat>
-    private var codecCount = 0
+    @exclusivity(unchecked) private var codecCount = 0
 
     private let packetScratch: UnsafeMutableRawBufferPointer
     private let rtcpScratch: UnsafeMutableRawBufferPointer
     private let nackSequences: UnsafeMutablePointer<SequenceNumber>
     private let nackItems: UnsafeMutablePointer<RTCPNACKItem>
     private let firEntry: UnsafeMutablePointer<RTCPFIREntry>
+    /// Which receiver NACKed which source packet, so the retransmission goes to it alone.
+    private let nackRecords: UnsafeMutablePointer<VideoNACKRecord>
+    @exclusivity(unchecked) private var nackRecordNext = 0
+    /// When the newest record expires: after that, no record can match and the scan is skipped.
+    @exclusivity(unchecked) private var nackRecordsExpireAt: UInt64 = 0
+    /// Records kept; older ones are overwritten.
+    static let nackRecordCapacity = 128
+    /// How long a NACK record waits for its retransmission (ns).
+    static let nackRecordLifetime: UInt64 = 1_000_000_000
 
     /// GCRA emission intervals (ns per packet) of the input and NACK limits.
     private let inputInterval: UInt64
@@ -97,6 +125,10 @@ public final class VideoForwarder {
             repeating: RTCPNACKItem(packetID: SequenceNumber(0), lostBitmask: 0), count: Self.nackScratchCapacity)
         firEntry = .allocate(capacity: 1)
         firEntry.initialize(to: RTCPFIREntry(ssrc: SSRC(0), sequenceNumber: 0))
+        nackRecords = .allocate(capacity: Self.nackRecordCapacity)
+        nackRecords.initialize(
+            repeating: VideoNACKRecord(sourceSequence: 0, receiver: 0, epoch: 0, expiresAt: 0),
+            count: Self.nackRecordCapacity)
         let rate = UInt64(max(configuration.maxPacketsPerSecond, 1))
         inputInterval = 1_000_000_000 / rate
         inputTolerance = inputInterval &* UInt64(configuration.packetBurst)
@@ -118,6 +150,7 @@ public final class VideoForwarder {
         nackSequences.deallocate()
         nackItems.deallocate()
         firEntry.deallocate()
+        nackRecords.deallocate()
     }
 
     // MARK: - Control (between batches, on the worker thread)
@@ -163,7 +196,8 @@ public final class VideoForwarder {
         for (n, f) in formats.enumerated() {
             let id = ids[n]
             if id >= codecCount {
-                codecs[id] = f
+                // IDs of new codecs come in increasing order, so this is the next uninitialised entry.
+                (codecs + id).initialize(to: f)
                 codecCount = id + 1
             }
             payloadTypeToCodec[participant * 128 + Int(f.payloadType.rawValue)] = UInt8(id)
@@ -260,9 +294,11 @@ public final class VideoForwarder {
         if wanted == pendingSource { return }
         pendingSource = wanted
         pendingSince = now
-        // A new request: a new FIR command sequence number (RFC 5104 §4.3.1.2).
+        // A new request: a new FIR command sequence number (RFC 5104 §4.3.1.2). If this source was
+        // asked less than an interval ago (a flapping speaker), that request is still in flight:
+        // `tick` re-sends when due, so one source never gets more than one request per interval.
         slots[wanted].firSequence &+= 1
-        sendKeyframeRequest(to: wanted, now: now, sink: &sink)
+        requestKeyframeIfDue(from: wanted, now: now, sink: &sink)
     }
 
     // MARK: - Timers
@@ -321,9 +357,14 @@ public final class VideoForwarder {
             // The source restarted its stream: a new sequence and timestamp space.
             counters.sourceSSRCChanges &+= 1
             slots[participant].sourceSSRC = ssrc
-            if participant == currentSource { epoch &+= 1 }
+            if participant == currentSource {
+                epoch &+= 1
+                currentHasSequence = false
+            }
         }
         let keyframe = VideoKeyframeDetector.startsKeyframe(packet.payload, kind: codecs[Int(codec)].kind)
+        // The request is answered: the next switch to this source may ask again at once.
+        if keyframe == true { slots[participant].hasRequestedKeyframe = false }
         if isPending {
             if keyframe == true {
                 counters.switchesOnKeyframe &+= 1
@@ -340,13 +381,32 @@ public final class VideoForwarder {
         } else if keyframe == true {
             currentNeedsKeyframe = false
         }
-        forward(packet, from: participant, codec: Int(codec), now: now, sink: &sink)
+        let sequence = packet.sequenceNumber.rawValue
+        var isOlder = false
+        if currentHasSequence {
+            let jump = Int16(bitPattern: sequence &- currentLastSequence)
+            isOlder = jump <= 0
+            if jump > Self.sequenceJumpLimit || jump < -Self.sequenceJumpLimit {
+                // Not reordering or loss but a new sequence space: continue the receivers' streams
+                // from here instead of dropping everything as too old (or leaving a huge gap).
+                counters.sourceSequenceJumps &+= 1
+                epoch &+= 1
+                currentLastSequence = sequence
+            } else if jump > 0 {
+                currentLastSequence = sequence
+            }
+        } else {
+            currentHasSequence = true
+            currentLastSequence = sequence
+        }
+        forward(packet, from: participant, codec: Int(codec), isOlderThanNewest: isOlder, now: now, sink: &sink)
     }
 
     private func switchToPending(needsKeyframe: Bool) {
         currentSource = pendingSource
         pendingSource = -1
         currentNeedsKeyframe = needsKeyframe
+        currentHasSequence = false
         epoch &+= 1
     }
 
@@ -359,57 +419,112 @@ public final class VideoForwarder {
         return true
     }
 
+    /// Sends `packet` from `source` to every other member, or, when it is a retransmission some
+    /// receivers NACKed, to those receivers only.
     @inline(__always)
     private func forward<Sink: VideoForwarderSink>(
-        _ packet: RTPPacket, from source: Int, codec: Int, now: UInt64, sink: inout Sink
+        _ packet: RTPPacket, from source: Int, codec: Int, isOlderThanNewest: Bool, now: UInt64, sink: inout Sink
     ) {
-        let count = packet.bytes.count
+        var count = packet.bytes.count
+        let scratch = packetScratch.baseAddress!
+        let input = packet.bytes.baseAddress!
         // One copy into the scratch buffer; per receiver only the header fields are patched.
-        packetScratch.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: count)
-        let out = UnsafeRawBufferPointer(rebasing: packetScratch[0..<count])
-        let markerBit = packet.bytes[1] & 0x80
-        let sourceSequence = packet.sequenceNumber.rawValue
-        let sourceTimestamp = packet.timestamp.rawValue
-        let payloadBytes = UInt64(packet.payloadLength)
-        let clockRate = UInt64(codecs[codec].clockRate)
-        let epoch = self.epoch
+        if packet.hasExtension, configuration.stripsHeaderExtensions {
+            // Fixed header and CSRCs, then payload and padding; the X bit cleared.
+            let fixed = RTPPacket.fixedHeaderSize + 4 * packet.csrcCount
+            let rest = count - packet.headerLength
+            scratch.copyMemory(from: input, byteCount: fixed)
+            (scratch + fixed).copyMemory(from: input + packet.headerLength, byteCount: rest)
+            packetScratch[0] &= ~0x10
+            count = fixed + rest
+        } else {
+            scratch.copyMemory(from: input, byteCount: count)
+        }
+        let out = OutgoingPacket(
+            bytes: UnsafeRawBufferPointer(rebasing: packetScratch[0..<count]), markerBit: packet.bytes[1] & 0x80,
+            sourceSequence: packet.sequenceNumber.rawValue, sourceTimestamp: packet.timestamp.rawValue,
+            payloadBytes: UInt64(packet.payloadLength), clockRate: UInt64(codecs[codec].clockRate), codec: codec)
+        if isOlderThanNewest, now < nackRecordsExpireAt, sendRetransmission(out, now: now, sink: &sink) { return }
         var i = 0
         while i < memberCount {
             let receiver = members[i]
             i += 1
             if receiver == source { continue }
-            let payloadType = codecToPayloadType[receiver * Self.maxCodecs + codec]
-            guard payloadType != Self.none else {
-                counters.noCommonCodec &+= 1
-                continue
-            }
-            let r = slots + receiver
-            if r.pointee.epoch != epoch {
-                r.pointee.synchronise(
-                    epoch: epoch, sourceSequence: sourceSequence, sourceTimestamp: sourceTimestamp, now: now,
-                    clockRate: clockRate, minimumStep: configuration.minimumSwitchTimestampStep)
-            }
-            let outSequence = sourceSequence &+ r.pointee.sequenceOffset
-            // Older than the switch point: its number belongs to the previous source's range.
-            guard Int16(bitPattern: outSequence &- r.pointee.epochFirstSequence) >= 0 else {
-                counters.tooOldAfterSwitch &+= 1
-                continue
-            }
-            let outTimestamp = sourceTimestamp &+ r.pointee.timestampOffset
-            packetScratch[1] = markerBit | payloadType
-            packetScratch.storeBytes(of: outSequence.bigEndian, toByteOffset: 2, as: UInt16.self)
-            packetScratch.storeBytes(of: outTimestamp.bigEndian, toByteOffset: 4, as: UInt32.self)
-            packetScratch.storeBytes(of: r.pointee.outgoingSSRC.bigEndian, toByteOffset: 8, as: UInt32.self)
-            r.pointee.packetsSent &+= 1
-            r.pointee.payloadBytesSent &+= payloadBytes
-            if Int16(bitPattern: outSequence &- r.pointee.lastOutSequence) > 0 {
-                r.pointee.lastOutSequence = outSequence
-                r.pointee.lastOutTimestamp = outTimestamp
-                r.pointee.lastSentAt = now
-            }
-            counters.forwarded &+= 1
-            sink.send(participant: receiver, packet: out)
+            emit(out, to: receiver, now: now, sink: &sink)
         }
+    }
+
+    /// The parts of a source packet every receiver's copy shares.
+    private struct OutgoingPacket {
+        var bytes: UnsafeRawBufferPointer
+        var markerBit: UInt8
+        var sourceSequence: UInt16
+        var sourceTimestamp: UInt32
+        var payloadBytes: UInt64
+        var clockRate: UInt64
+        var codec: Int
+    }
+
+    /// Patches the scratch copy's header for `receiver` and hands it to the sink.
+    @inline(__always)
+    private func emit<Sink: VideoForwarderSink>(_ out: OutgoingPacket, to receiver: Int, now: UInt64, sink: inout Sink) {
+        let payloadType = codecToPayloadType[receiver * Self.maxCodecs + out.codec]
+        guard payloadType != Self.none else {
+            counters.noCommonCodec &+= 1
+            return
+        }
+        let r = slots + receiver
+        if r.pointee.epoch != epoch {
+            r.pointee.synchronise(
+                epoch: epoch, sourceSequence: out.sourceSequence, sourceTimestamp: out.sourceTimestamp, now: now,
+                clockRate: out.clockRate, minimumStep: configuration.minimumSwitchTimestampStep)
+        }
+        let outSequence = out.sourceSequence &+ r.pointee.sequenceOffset
+        // Older than the switch point (or the trailing floor): its number may already be spent.
+        guard Int16(bitPattern: outSequence &- r.pointee.epochFirstSequence) >= 0 else {
+            counters.tooOldAfterSwitch &+= 1
+            return
+        }
+        let outTimestamp = out.sourceTimestamp &+ r.pointee.timestampOffset
+        packetScratch[1] = out.markerBit | payloadType
+        packetScratch.storeBytes(of: outSequence.bigEndian, toByteOffset: 2, as: UInt16.self)
+        packetScratch.storeBytes(of: outTimestamp.bigEndian, toByteOffset: 4, as: UInt32.self)
+        packetScratch.storeBytes(of: r.pointee.outgoingSSRC.bigEndian, toByteOffset: 8, as: UInt32.self)
+        r.pointee.packetsSent &+= 1
+        r.pointee.payloadBytesSent &+= out.payloadBytes
+        if Int16(bitPattern: outSequence &- r.pointee.lastOutSequence) > 0 {
+            r.pointee.lastOutSequence = outSequence
+            r.pointee.lastOutTimestamp = outTimestamp
+            r.pointee.lastSentAt = now
+            if outSequence &- r.pointee.epochFirstSequence > Self.floorWindow {
+                r.pointee.epochFirstSequence = outSequence &- Self.floorWindow
+            }
+        }
+        counters.forwarded &+= 1
+        sink.send(participant: receiver, packet: out.bytes)
+    }
+
+    /// If receivers NACKed this (older) packet in the current epoch, sends it to them only, so the
+    /// others do not get a duplicate; returns false for a packet nobody asked for (plain
+    /// reordering), which then goes to everyone. Scans the small record ring: out-of-order packets only.
+    private func sendRetransmission<Sink: VideoForwarderSink>(_ out: OutgoingPacket, now: UInt64, sink: inout Sink)
+        -> Bool
+    {
+        var matched = false
+        for k in 0..<Self.nackRecordCapacity {
+            let record = nackRecords[k]
+            guard record.expiresAt > now, record.epoch == epoch, record.sourceSequence == out.sourceSequence else {
+                continue
+            }
+            nackRecords[k].expiresAt = 0
+            matched = true
+            let receiver = Int(record.receiver)
+            // The receiver may have left (and the slot been reused) since it asked.
+            guard slots[receiver].isActive, slots[receiver].epoch == epoch else { continue }
+            counters.retransmissionsTargeted &+= 1
+            emit(out, to: receiver, now: now, sink: &sink)
+        }
+        return matched
     }
 
     // MARK: - RTCP
@@ -483,10 +598,12 @@ public final class VideoForwarder {
     /// A keyframe request on a receiver's behalf: a new FIR command, at most one per interval.
     private func relayKeyframeRequest<Sink: VideoForwarderSink>(to source: Int, now: UInt64, sink: inout Sink) {
         let s = slots[source]
-        if s.hasRequestedKeyframe, now &- s.lastKeyframeRequestAt < configuration.keyframeRequestInterval {
+        if s.hasRelayedRequest, now &- s.lastRelayedRequestAt < configuration.keyframeRequestInterval {
             counters.keyframeRequestsRateLimited &+= 1
             return
         }
+        slots[source].hasRelayedRequest = true
+        slots[source].lastRelayedRequestAt = now
         slots[source].firSequence &+= 1
         sendKeyframeRequest(to: source, now: now, sink: &sink)
     }
@@ -527,6 +644,15 @@ public final class VideoForwarder {
         }
     }
 
+    private func recordNACK(sourceSequence: UInt16, receiver: Int, now: UInt64) {
+        let k = nackRecordNext
+        nackRecordNext = k + 1 == Self.nackRecordCapacity ? 0 : k + 1
+        nackRecordsExpireAt = now &+ Self.nackRecordLifetime
+        nackRecords[k] = VideoNACKRecord(
+            sourceSequence: sourceSequence, receiver: Int32(receiver), epoch: epoch,
+            expiresAt: now &+ Self.nackRecordLifetime)
+    }
+
     /// Maps the receiver's lost sequence numbers into the current source's space (only those sent
     /// since the last switch; older ones name another source's packets and are dropped) and sends
     /// one NACK to the source.
@@ -558,8 +684,10 @@ public final class VideoForwarder {
                 counters.nackItemsDropped &+= 1
                 continue
             }
-            nackSequences[count] = SequenceNumber(sent &- r.pointee.sequenceOffset)
+            let sourceSequence = sent &- r.pointee.sequenceOffset
+            nackSequences[count] = SequenceNumber(sourceSequence)
             count += 1
+            recordNACK(sourceSequence: sourceSequence, receiver: receiver, now: now)
         }
         guard count > 0 else { return }
         let used = RTCPGenericNACK.pack(

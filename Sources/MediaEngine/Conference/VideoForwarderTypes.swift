@@ -101,12 +101,18 @@ public struct VideoForwarderConfiguration: Sendable {
     public var packetBurst: UInt32
     /// NACK packets relayed per second from one receiver; the excess is dropped and counted.
     public var maxNACKsPerSecond: UInt32
+    /// Remove RTP header extensions from forwarded packets. Extension IDs are negotiated per
+    /// participant (RFC 8285 §6) and some carry per-hop state (transport-wide sequence numbers,
+    /// abs-send-time), so forwarding them as is is right only when every participant negotiated the
+    /// same `extmap` and no per-hop extension; stripping also drops useful ones (video orientation).
+    public var stripsHeaderExtensions: Bool
 
     /// Creates a configuration.
     public init(
         capacity: Int = 200, maxPacketSize: Int = 1600, keyframeTimeout: UInt64 = 1_500_000_000,
         keyframeRequestInterval: UInt64 = 300_000_000, minimumSwitchTimestampStep: UInt32 = 90,
-        maxPacketsPerSecond: UInt32 = 4000, packetBurst: UInt32 = 400, maxNACKsPerSecond: UInt32 = 100
+        maxPacketsPerSecond: UInt32 = 4000, packetBurst: UInt32 = 400, maxNACKsPerSecond: UInt32 = 100,
+        stripsHeaderExtensions: Bool = false
     ) {
         self.capacity = capacity
         self.maxPacketSize = maxPacketSize
@@ -116,6 +122,7 @@ public struct VideoForwarderConfiguration: Sendable {
         self.maxPacketsPerSecond = maxPacketsPerSecond
         self.packetBurst = packetBurst
         self.maxNACKsPerSecond = maxNACKsPerSecond
+        self.stripsHeaderExtensions = stripsHeaderExtensions
     }
 }
 
@@ -169,6 +176,11 @@ public struct VideoForwarderCounters: Equatable, Sendable {
     public var tooOldAfterSwitch: UInt64 = 0
     /// Source packets whose SSRC changed mid-stream (the source restarted).
     public var sourceSSRCChanges: UInt64 = 0
+    /// Jumps of the current source's sequence numbers by more than 3000 without an SSRC change,
+    /// each treated like a restart.
+    public var sourceSequenceJumps: UInt64 = 0
+    /// Retransmitted source packets sent only to the receivers that NACKed them.
+    public var retransmissionsTargeted: UInt64 = 0
     /// RTP packets written to the sink.
     public var forwarded: UInt64 = 0
     /// Source switches done on a keyframe.

@@ -10,8 +10,13 @@ struct VideoParticipantSlot {
     var supportsNACK = true
     var hasSourceSSRC = false
     var sourceSSRC: UInt32 = 0
+    /// A keyframe request is outstanding (cleared when a keyframe arrives), and when it was last sent.
     var hasRequestedKeyframe = false
     var lastKeyframeRequestAt: UInt64 = 0
+    /// When a receiver's request was last relayed; not cleared by keyframes, so receivers cannot
+    /// make the source send keyframes back to back.
+    var hasRelayedRequest = false
+    var lastRelayedRequestAt: UInt64 = 0
     /// FIR command sequence number (RFC 5104 §4.3.1.1): +1 per new request.
     var firSequence: UInt8 = 0
     /// GCRA theoretical arrival time of the input rate limit (ns).
@@ -77,4 +82,13 @@ struct VideoParticipantSlot {
         timestampOffset = lastOutTimestamp &+ step &- sourceTimestamp
         epochFirstSequence = first
     }
+}
+
+/// A receiver's NACK of one source packet, waiting for the retransmission (forwarder-internal).
+struct VideoNACKRecord {
+    var sourceSequence: UInt16
+    var receiver: Int32
+    var epoch: UInt32
+    /// 0 once consumed.
+    var expiresAt: UInt64
 }
