@@ -22,8 +22,8 @@
  * Receiving (epoll, recvmmsg per readable socket): every output packet is counted per participant,
  * by arrival time and by RTP sequence number. For up to PROBES participants spread evenly over the
  * rooms, the payload is decoded (G.711 table / libopus at 16 kHz) and the energy of each 1 ms
- * block is checked: the first block above -20 dBFS RMS (RMS 3000) after at least 100 ms below
- * -36 dBFS RMS (RMS 500) is a tone onset. Delay = (packet arrival + the block's offset in the
+ * block is checked: the first block above -30 dBFS RMS (RMS 1000; one talker's tone alone is RMS 2780) after 100 ms below
+ * -38 dBFS RMS (RMS 400; 99 background senders summed are about RMS 190) is a tone onset. Delay = (packet arrival + the block's offset in the
  * packet) - (send time of the room's latest burst start). Onsets matched to a burst more than
  * 900 ms old are counted as unmatched, not as delays.
  *
@@ -73,8 +73,8 @@
 #define MAXEV 512
 #define MAXPAY 400
 #define DRAIN_NS 300000000ULL
-#define ONSET_RMS 3000.0
-#define QUIET_RMS 500.0
+#define ONSET_RMS 1000.0
+#define QUIET_RMS 400.0
 #define QUIET_FRAMES_TO_ARM 5
 #define MATCH_LIMIT_NS 900000000ULL
 
