@@ -11,7 +11,8 @@
  * exactly:
  *   talker     a tone (k-th talker of a room: 400 + 130 k Hz, peak 0.12 of full scale) for the
  *              first 20 frames (400 ms) of every cycle, then 600 ms of background;
- *   background white noise at about -60 dBFS (peak 32 of 32767), the level of a quiet line.
+ *   background white noise at about -60 dBFS (peak 32 of 32767), the level of a quiet line;
+ *              non-talkers start it at different points of its cycle, so that it sums as noise.
  * A non-talker sends background all the time: real endpoints send RTP continuously, and sending
  * it makes both servers receive, decode and consider every participant.
  *
@@ -86,7 +87,7 @@ struct room {
 };
 
 struct part {
-    int fd, room, talker, tone;
+    int fd, room, talker, tone, offset;
     struct sockaddr_in dest;
     uint32_t ssrc;
     uint16_t seq;
@@ -265,6 +266,9 @@ int main(int argc, char **argv) {
         p[i].room = room;
         p[i].talker = talker;
         p[i].tone = talker ? rooms[room].talkers++ % MAX_TALKER_TONES : -1;
+        /* Non-talkers play the background from different points of its cycle: the same noise in
+         * step from 96 senders would add up coherently (x96) instead of as noise (x sqrt(96)). */
+        p[i].offset = talker ? 0 : (i * 7) % CYCLE;
         p[i].dest = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
         inet_pton(AF_INET, ip, &p[i].dest.sin_addr);
         p[i].ssrc = 0x5c000000u + (uint32_t)i;
@@ -359,7 +363,7 @@ int main(int argc, char **argv) {
                         uint64_t ts = now_ns();
                         if (pos == 0 && x->room != last_room) rooms[x->room].burst_ns = ts;
                         last_room = x->room;
-                        const struct frame *fr = &frames[x->tone + 1][pos];
+                        const struct frame *fr = &frames[x->tone + 1][(pos + x->offset) % CYCLE];
                         uint32_t rtpts = (uint32_t)frame_no * step;
                         pkt[0] = 0x80;
                         pkt[1] = (unsigned char)((pt & 0x7F) | (frame_no == 0 ? 0x80 : 0));
