@@ -12,7 +12,8 @@
  *   talker     a tone (k-th talker of a room: 400 + 130 k Hz, peak 0.12 of full scale) for the
  *              first 20 frames (400 ms) of every cycle, then 600 ms of background;
  *   background white noise at about -60 dBFS (peak 32 of 32767), the level of a quiet line;
- *              non-talkers start it at different points of its cycle, so that it sums as noise.
+ *              non-talkers use 8 noises from different seeds, started at different points of
+ *              their cycle, so that up to 400 of them sum as noise (RMS x sqrt(n)).
  * A non-talker sends background all the time: real endpoints send RTP continuously, and sending
  * it makes both servers receive, decode and consider every participant.
  *
@@ -23,8 +24,9 @@
  * Receiving (epoll, recvmmsg per readable socket): every output packet is counted per participant,
  * by arrival time and by RTP sequence number. For up to PROBES participants spread evenly over the
  * rooms, the payload is decoded (G.711 table / libopus at 16 kHz) and the energy of each 1 ms
- * block is checked: the first block above -30 dBFS RMS (RMS 1000; one talker's tone alone is RMS 2780) after 100 ms below
- * -38 dBFS RMS (RMS 400; 99 background senders summed are about RMS 190) is a tone onset. Delay = (packet arrival + the block's offset in the
+ * block is checked: the first block above RMS 1200 (-29 dBFS; one talker's tone alone is RMS
+ * 2780) after at least 100 ms of 20 ms frames below RMS 600 (-35 dBFS; 300 background senders
+ * summed are about RMS 320) is a tone onset. Delay = (packet arrival + the block's offset in the
  * packet) - (send time of the room's latest burst start). Onsets matched to a burst more than
  * 900 ms old are counted as unmatched, not as delays.
  *
@@ -70,12 +72,13 @@
 #define CYCLE 50            /* frames per signal cycle (1 s) */
 #define TONE_FRAMES 20      /* frames of tone at the start of a talker's cycle */
 #define MAX_TALKER_TONES 8  /* distinct tones; talker k uses tone k mod 8 */
+#define NOISE_VARIANTS 8    /* background noises from different seeds */
 #define BATCH 16
 #define MAXEV 512
 #define MAXPAY 400
 #define DRAIN_NS 300000000ULL
-#define ONSET_RMS 1000.0
-#define QUIET_RMS 400.0
+#define ONSET_RMS 1200.0
+#define QUIET_RMS 600.0
 #define QUIET_FRAMES_TO_ARM 5
 #define MATCH_LIMIT_NS 900000000ULL
 
@@ -87,7 +90,7 @@ struct room {
 };
 
 struct part {
-    int fd, room, talker, tone, offset;
+    int fd, room, talker, signal, offset;
     struct sockaddr_in dest;
     uint32_t ssrc;
     uint16_t seq;
@@ -153,29 +156,31 @@ static double noise(void) {
     return (double)(rng & 0xFFFF) / 32768.0 - 1.0;
 }
 
-/* One 1 s cycle of signal `kind` (-1 background, k >= 0 talker tone k) at `rate`, into pcm. */
+/* One 1 s cycle of signal `kind` at `rate`, into pcm: kinds 0..MAX_TALKER_TONES-1 are talker
+ * tones over background 0, the next NOISE_VARIANTS kinds background alone (seed per variant). */
 static void make_cycle(int kind, int rate, int16_t *pcm) {
     int n = rate, tone_samples = rate * TONE_FRAMES / CYCLE;
+    int tone = kind < MAX_TALKER_TONES;
     double f = 400.0 + 130.0 * kind;
-    rng = 0x9e3779b9u;  /* the same background for every signal and rate */
+    rng = 0x9e3779b9u + 0x1000193u * (uint32_t)(tone ? 0 : kind - MAX_TALKER_TONES);
     for (int i = 0; i < n; i++) {
         double v = 32.0 * noise();
-        if (kind >= 0 && i < tone_samples) v += 0.12 * 32767.0 * sin(2.0 * M_PI * f * (double)i / rate);
+        if (tone && i < tone_samples) v += 0.12 * 32767.0 * sin(2.0 * M_PI * f * (double)i / rate);
         pcm[i] = (int16_t)lrint(v);
     }
 }
 
-/* frames[kind + 1][0..CYCLE): encoded payloads of one cycle. */
+/* frames[kind][0..CYCLE): encoded payloads of one cycle of each signal kind. */
 static struct frame (*encode_signals(int opus))[CYCLE] {
-    struct frame (*frames)[CYCLE] = calloc(MAX_TALKER_TONES + 1, sizeof *frames);
+    struct frame (*frames)[CYCLE] = calloc(MAX_TALKER_TONES + NOISE_VARIANTS, sizeof *frames);
     int rate = opus ? 48000 : 8000, fs = rate / CYCLE;
     int16_t *pcm = malloc(sizeof(int16_t) * (size_t)rate);
-    for (int kind = -1; kind < MAX_TALKER_TONES; kind++) {
+    for (int kind = 0; kind < MAX_TALKER_TONES + NOISE_VARIANTS; kind++) {
         make_cycle(kind, rate, pcm);
         if (!opus) {
             for (int j = 0; j < CYCLE; j++) {
-                frames[kind + 1][j].len = (uint16_t)fs;
-                for (int i = 0; i < fs; i++) frames[kind + 1][j].data[i] = ulaw_encode(pcm[j * fs + i]);
+                frames[kind][j].len = (uint16_t)fs;
+                for (int i = 0; i < fs; i++) frames[kind][j].data[i] = ulaw_encode(pcm[j * fs + i]);
             }
             continue;
         }
@@ -191,8 +196,8 @@ static struct frame (*encode_signals(int opus))[CYCLE] {
                 unsigned char out[MAXPAY];
                 int len = opus_encode(enc, pcm + j * fs, fs, out, MAXPAY);
                 if (len < 0) { fprintf(stderr, "confgen: opus_encode: %s\n", opus_strerror(len)); exit(1); }
-                frames[kind + 1][j].len = (uint16_t)len;
-                memcpy(frames[kind + 1][j].data, out, (size_t)len);
+                frames[kind][j].len = (uint16_t)len;
+                memcpy(frames[kind][j].data, out, (size_t)len);
             }
         }
         opus_encoder_destroy(enc);
@@ -265,10 +270,10 @@ int main(int argc, char **argv) {
         }
         p[i].room = room;
         p[i].talker = talker;
-        p[i].tone = talker ? rooms[room].talkers++ % MAX_TALKER_TONES : -1;
-        /* Non-talkers play the background from different points of its cycle: the same noise in
-         * step from 96 senders would add up coherently (x96) instead of as noise (x sqrt(96)). */
-        p[i].offset = talker ? 0 : (i * 7) % CYCLE;
+        /* Non-talkers play one of NOISE_VARIANTS backgrounds from one of CYCLE points of its cycle:
+         * the same noise in step from 96 senders would add up coherently (x96), not as noise. */
+        p[i].signal = talker ? rooms[room].talkers++ % MAX_TALKER_TONES : MAX_TALKER_TONES + i % NOISE_VARIANTS;
+        p[i].offset = talker ? 0 : (i / NOISE_VARIANTS * 7) % CYCLE;
         p[i].dest = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
         inet_pton(AF_INET, ip, &p[i].dest.sin_addr);
         p[i].ssrc = 0x5c000000u + (uint32_t)i;
@@ -363,7 +368,7 @@ int main(int argc, char **argv) {
                         uint64_t ts = now_ns();
                         if (pos == 0 && x->room != last_room) rooms[x->room].burst_ns = ts;
                         last_room = x->room;
-                        const struct frame *fr = &frames[x->tone + 1][(pos + x->offset) % CYCLE];
+                        const struct frame *fr = &frames[x->signal][(pos + x->offset) % CYCLE];
                         uint32_t rtpts = (uint32_t)frame_no * step;
                         pkt[0] = 0x80;
                         pkt[1] = (unsigned char)((pt & 0x7F) | (frame_no == 0 ? 0x80 : 0));

@@ -3,8 +3,8 @@
 
 Input lines: "SERVER CASE confgen key=value ... run=N". With several runs of a server and case, the
 run with the median CPU per participant-frame stands for it. Participants per core = 20,000 µs /
-(CPU µs per participant per 20 ms). A load counts as sustained when loss < 0.1 % and the delay's
-median in the window's last third is within 20 ms of its first third's.
+(CPU µs per participant per 20 ms). A load counts as sustained when loss < 0.1 %, nobody is silent and
+the delay is steady (see sustained()).
 Ratios: participants per core as janus/tandem (a rate, peer over Tandem), delay as tandem/janus (a
 cost), so below 1 means Tandem did better.
 Usage: report.py RESULTS_FILE"""
@@ -37,8 +37,11 @@ for key, rows in runs.items():
 
 
 def sustained(r):
+    """Loss < 0.1 %, nobody silent, and a steady delay: the median of the window's last third within
+    20 ms of the first third's, and p95 within 50 ms of p50 (an overloaded mixer's queue swings)."""
     return r["loss_pct"] < 0.1 and r["silent"] == 0 and r["delays"] > 0 and \
-        r["delay_last_p50_ms"] - r["delay_first_p50_ms"] <= 20
+        abs(r["delay_last_p50_ms"] - r["delay_first_p50_ms"]) <= 20 and \
+        r["delay_p95_ms"] - r["delay_p50_ms"] <= 50
 
 
 print("| case | server | participants | CPU µs / participant / 20 ms | participants per core | loss % (seq gaps %) | "
@@ -71,13 +74,16 @@ for case, server in order:
         if j["delay_p50_ms"] > 0:
             print(f"RESULT conference.{case}.delay_p50.tandem/janus {r['delay_p50_ms'] / j['delay_p50_ms']:.3f}")
 
-# Ramp: the largest sustained load per server and ramp family.
-best = {}
+# Ramp: per server and ramp family, the largest load that was sustained with every smaller load
+# of the ramp sustained too.
+families = {}
 for (case, server), r in chosen.items():
-    if not case.startswith("ramp_"):
-        continue
-    family = case.rsplit("_", 1)[0]
-    if sustained(r) and r["participants"] > best.get((family, server), 0):
-        best[(family, server)] = r["participants"]
-for (family, server), n in sorted(best.items()):
-    print(f"RESULT conference.{family}.max_sustained_participants.{server} {int(n)} participants")
+    if case.startswith("ramp_"):
+        families.setdefault((case.rsplit("_", 1)[0], server), []).append(r)
+for (family, server), rows in sorted(families.items()):
+    best = 0
+    for r in sorted(rows, key=lambda r: r["participants"]):
+        if not sustained(r):
+            break
+        best = int(r["participants"])
+    print(f"RESULT conference.{family}.max_sustained_participants.{server} {best} participants")
