@@ -17,9 +17,10 @@
  * A non-talker sends background all the time: real endpoints send RTP continuously, and sending
  * it makes both servers receive, decode and consider every participant.
  *
- * Timing: a 1 ms timerfd; room r sends in slot r mod 20 of the 20 ms period, all its participants
- * in the same tick and its talkers first, so a room's tone bursts start at one known instant (the
- * send time of the room's first packet whose frame is at cycle position 0).
+ * Timing: a 1 ms timerfd; room r's talkers send in slot r mod 20 of the 20 ms period, all in the
+ * same tick, so a room's tone bursts start at one known instant (the send time of the room's first
+ * talker packet whose frame is at cycle position 0); its non-talkers are spread over the other
+ * slots. Frame numbers (and so cycle positions) are counted per 20 ms period for everyone.
  *
  * Receiving (epoll, recvmmsg per readable socket): every output packet is counted per participant,
  * by arrival time and by RTP sequence number. For up to PROBES participants spread evenly over the
@@ -206,6 +207,13 @@ static struct frame (*encode_signals(int opus))[CYCLE] {
     return frames;
 }
 
+/* A room's talkers send in slot room mod 20 (its bursts start together); its non-talkers, whose
+ * timing the delay does not depend on, are spread over the other slots so that a 400-party room
+ * is not 400 sends in one 1 ms tick. */
+static int slot_of(const struct part *x, int i) {
+    return x->talker ? x->room % SLOTS : (x->room + 1 + i % (SLOTS - 1)) % SLOTS;
+}
+
 static int cmp_u32(const void *a, const void *b) {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
@@ -295,9 +303,9 @@ int main(int argc, char **argv) {
 
     /* Per slot, the participants that send in it, in layout order (a room's talkers first). */
     int *slot_count = calloc(SLOTS, sizeof *slot_count), **slot_list = calloc(SLOTS, sizeof *slot_list);
-    for (int i = 0; i < n; i++) slot_count[p[i].room % SLOTS]++;
+    for (int i = 0; i < n; i++) slot_count[slot_of(&p[i], i)]++;
     for (int s = 0; s < SLOTS; s++) { slot_list[s] = calloc((size_t)slot_count[s] + 1, sizeof **slot_list); slot_count[s] = 0; }
-    for (int i = 0; i < n; i++) { int s = p[i].room % SLOTS; slot_list[s][slot_count[s]++] = i; }
+    for (int i = 0; i < n; i++) { int s = slot_of(&p[i], i); slot_list[s][slot_count[s]++] = i; }
 
     int ep = epoll_create1(EPOLL_CLOEXEC);
     for (int i = 0; i < n; i++) {
@@ -366,8 +374,8 @@ int main(int argc, char **argv) {
                     for (int j = 0; j < slot_count[slot]; j++) {
                         struct part *x = &p[slot_list[slot][j]];
                         uint64_t ts = now_ns();
-                        if (pos == 0 && x->room != last_room) rooms[x->room].burst_ns = ts;
-                        last_room = x->room;
+                        if (pos == 0 && x->talker && x->room != last_room) rooms[x->room].burst_ns = ts;
+                        if (x->talker) last_room = x->room;
                         const struct frame *fr = &frames[x->signal][(pos + x->offset) % CYCLE];
                         uint32_t rtpts = (uint32_t)frame_no * step;
                         pkt[0] = 0x80;
