@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # perf/conference/selftest.sh: checks the harness without a mixer. echo_ng.py stands in for
 # `tandem media` (its "rooms" echo each participant's RTP back), and the Tandem driver, confgen and
-# the report run against it. Asserts: no loss, every probe sees the bursts (2–3 in a 3 s window), and the delay
-# measured through an echo is the method's zero point (G.711 under 2 ms; Opus 4–10 ms, the
-# generator's own encoder delay). Bounded to 2 minutes; stops what it started by PID.
+# conference.py run against it. Asserts: no loss, every probe sees the bursts (2-3 in a 3 s
+# window), and the delay measured through an echo is the method's zero point (G.711 under 2 ms;
+# Opus 4-10 ms, the generator's own encoder delay). Bounded; stops what it started by PID.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
