@@ -66,6 +66,7 @@ class TandemDriver:
     def __init__(self, address):
         self.ng = NGClient(address)
         self.rooms = {}
+        self.sizes = {}
 
     def _call(self, message):
         reply = self.ng.request(message, timeout=5.0)
@@ -84,6 +85,7 @@ class TandemDriver:
     def create_room(self, room_index, size, talkers):
         name = f"perf-{os.getpid()}-{room_index}"
         self.rooms[room_index] = name
+        self.sizes[room_index] = size
         return name
 
     def join_all(self, joins, codec):
@@ -92,7 +94,8 @@ class TandemDriver:
         for index, room_index, port in joins:
             reply = self._call({"command": "conference join", "room": self.rooms[room_index],
                                 "participant": f"p{index}", "sdp": offer_sdp(port, codec, 1000 + index),
-                                "room-rate": ROOM_RATE, "max-talkers": MAX_TALKERS})
+                                "room-rate": ROOM_RATE, "max-talkers": MAX_TALKERS,
+                                "max-participants": max(200, self.sizes.get(room_index, 0))})
             ip, rport, pt = parse_answer(reply["sdp"])
             result[index] = (ip, rport, pt if pt is not None else (OPUS_PT if codec == "opus" else 0))
         return result
