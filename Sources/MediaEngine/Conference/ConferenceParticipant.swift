@@ -74,6 +74,8 @@ final class ConferenceParticipant {
     var privateEncoder: ConferenceEncoderUnit?
     /// Slot of this talker's contribution in the room's contribution buffer this frame.
     var contributionSlot = -1
+    /// True when this frame's contribution is `roomFrame` itself (unity input gain), not the int32 slot.
+    var contributionIsRoomFrame = false
     /// Audio played to this participant alone; replaces its mix while it plays.
     var playback: PlaybackSource?
 

@@ -92,6 +92,11 @@ public final class ConferenceRoom {
     private var eventHead = 0
     private var eventCount = 0
 
+    /// Benchmarks only: when set, `produce` re-mixes the frames already decoded instead of pulling new ones and
+    /// sends the encoders' previous payloads instead of encoding, so that the mixer alone (talk state, selection,
+    /// sum, sum-minus-self, saturation, per-listener RTP packets) is timed without jitter buffers and codecs.
+    @_spi(Benchmarks) public var skipsCodecs = false
+
     // Playback and recording.
     private var roomPlayback: PlaybackSource?
     private var recording: RecordingChannel?
@@ -378,7 +383,7 @@ public final class ConferenceRoom {
         let started = MonotonicClock().now().nanoseconds
         frameIndex += 1
         // 1. Inputs.
-        for index in active {
+        for index in active where !skipsCodecs {
             guard let p = slots[index] else { continue }
             p.pull(now: now, decodes: !p.options.isMuted)
         }
@@ -391,9 +396,16 @@ public final class ConferenceRoom {
         for slot in 0..<selectedCount {
             guard let p = slots[selected[slot]] else { continue }
             p.contributionSlot = slot
-            ConferenceMixing.accumulateScaled(p.roomFrame, gainQ12: p.inputGainQ12,
-                                              contribution: contributions + slot * frameSamples, into: sum,
-                                              count: frameSamples)
+            if p.inputGainQ12 == 4096 {
+                // Unity gain: the talker's own int16 frame is its contribution (no multiply, no copy).
+                ConferenceMixing.accumulate(p.roomFrame, into: sum, count: frameSamples)
+                p.contributionIsRoomFrame = true
+            } else {
+                ConferenceMixing.accumulateScaled(p.roomFrame, gainQ12: p.inputGainQ12,
+                                                  contribution: contributions + slot * frameSamples, into: sum,
+                                                  count: frameSamples)
+                p.contributionIsRoomFrame = false
+            }
         }
         var hasPlayback = false
         if let source = roomPlayback {
@@ -559,7 +571,15 @@ public final class ConferenceRoom {
             emit(p, length: header + group.silenceLength, sink: &sink)
             return
         }
-        let own = p.isSelected && p.contributionSlot >= 0 ? UnsafePointer(contributions + p.contributionSlot * frameSamples) : nil
+        let isTalker = p.isSelected && p.contributionSlot >= 0
+        if isTalker && p.contributionIsRoomFrame {
+            // Widen the talker's own frame into its contribution slot only when a scaled writer needs int32.
+            if p.playback != nil || p.outputGainQ12 != 4096 {
+                let slot = contributions + p.contributionSlot * frameSamples
+                for i in 0..<frameSamples { slot[i] = Int32(truncatingIfNeeded: p.roomFrame[i]) }
+            }
+        }
+        let own = isTalker ? UnsafePointer(contributions + p.contributionSlot * frameSamples) : nil
         let unit: ConferenceEncoderUnit
         if let prompt, let privateEncoder = p.privateEncoder {
             // The mix (minus self when talking) plus the prompt, at the listener's gain.
@@ -580,7 +600,7 @@ public final class ConferenceRoom {
             unit = privateEncoder
             encoders += 1
             stats.framesEncoded += 1
-            guard unit.encode(scratchFrame) else {
+            guard skipsCodecs || unit.encode(scratchFrame) else {
                 stats.encodeErrors += 1
                 p.marksNextPacket = true
                 return
@@ -588,7 +608,10 @@ public final class ConferenceRoom {
         } else if let own {
             if p.talkerEncoder == nil { p.talkerEncoder = group.borrowTalkerEncoder() }
             guard let talker = p.talkerEncoder else { return }
-            if p.outputGainQ12 == 4096 {
+            if p.outputGainQ12 == 4096 && p.contributionIsRoomFrame {
+                ConferenceMixing.writeSaturatedMinus(sum, minus: UnsafePointer(p.roomFrame), into: scratchFrame,
+                                                     count: frameSamples)
+            } else if p.outputGainQ12 == 4096 {
                 ConferenceMixing.writeSaturatedMinus(sum, minus: own, into: scratchFrame, count: frameSamples)
             } else {
                 ConferenceMixing.writeSaturatedScaled(sum, minus: own, gainQ12: p.outputGainQ12, into: scratchFrame,
@@ -597,7 +620,7 @@ public final class ConferenceRoom {
             unit = talker
             encoders += 1
             stats.framesEncoded += 1
-            guard unit.encode(scratchFrame) else {
+            guard skipsCodecs || unit.encode(scratchFrame) else {
                 stats.encodeErrors += 1
                 p.marksNextPacket = true
                 return
@@ -614,7 +637,7 @@ public final class ConferenceRoom {
                                                           into: scratchFrame, count: frameSamples)
                     frame = UnsafePointer(scratchFrame)
                 }
-                group.encodedOK = group.shared.encode(frame)
+                group.encodedOK = skipsCodecs || group.shared.encode(frame)
                 stats.framesEncoded += 1
                 encoders += 1
                 if !group.encodedOK { stats.encodeErrors += 1 }
