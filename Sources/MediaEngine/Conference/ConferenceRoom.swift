@@ -15,8 +15,9 @@ import TandemBase
 /// strings or call through an existential; ARC traffic is one retain/release per participant per frame.
 ///
 /// Per 20 ms frame (`produce`, called every 10 ms):
-/// 1. each participant's jitter buffer plays one frame, decoded and resampled to the room rate (muted
-///    participants are drained, not decoded); its energy is measured, or taken from its RFC 6464 level;
+/// 1. each participant's jitter buffer plays one frame, decoded (muted participants are drained, not decoded);
+///    its energy is measured at the decode rate, or taken from its RFC 6464 level; only the talkers selected in
+///    step 3 are resampled to the room rate;
 /// 2. talk detection: a frame at or above `talkThresholdDBov` makes a participant talking; it stays talking for
 ///    `hangoverMilliseconds` after its last loud frame (events `talking`/`stoppedTalking`);
 /// 3. selection of at most N (`maximumTalkers`) talkers: selected talkers keep their place while talking
@@ -395,6 +396,10 @@ public final class ConferenceRoom {
         sum.update(repeating: 0, count: frameSamples)
         for slot in 0..<selectedCount {
             guard let p = slots[selected[slot]] else { continue }
+            if !skipsCodecs {
+                p.preparedFrameCounter = frameIndex
+                p.prepareRoomFrame()
+            }
             p.contributionSlot = slot
             if p.inputGainQ12 == 4096 {
                 // Unity gain: the talker's own int16 frame is its contribution (no multiply, no copy).
