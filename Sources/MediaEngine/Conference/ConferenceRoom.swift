@@ -47,7 +47,15 @@ import TandemBase
 /// Bad input (garbage, unknown payload types including a codec change mid-call, a flood beyond
 /// `floodPacketsPerSecond`) is dropped and counted on that participant only.
 ///
-/// Limits today: every participant's ptime must equal the room frame (20 ms); mono only; RTCP is the caller's.
+/// Worker integration (for the lead): create the room and `join` on the room's worker from its command queue;
+/// route each participant's socket to `receive(participant:_:now:)` after SRTP unprotect; on every 10 ms tick call
+/// `produce(now:sink:)` with a sink that SRTP-protects and queues each packet on that participant's socket batch
+/// (the packet buffer is reused after `send` returns), then `drainEvents` into the control-side event queue.
+/// Statistics are plain values to copy out on the worker.
+///
+/// Limits today: every participant's ptime must equal the room frame (20 ms); mono only; RTCP is the caller's;
+/// quiet participants are still decoded every frame (RFC 6464 levels are used for selection, not yet to skip
+/// decoding); decode and encode stay on the room's worker (no spreading of a large room over workers).
 public final class ConferenceRoom {
     /// The room's settings.
     public let configuration: ConferenceRoomConfiguration
