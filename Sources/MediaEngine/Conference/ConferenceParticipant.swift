@@ -111,7 +111,7 @@ final class ConferenceParticipant {
                          concealment: decoder.hasOwnConcealment ? .codec : .builtIn)
         if decodeSampleRate != roomRate {
             do throws(ResamplerError) {
-                resampler = try Resampler(inputRate: decodeSampleRate, outputRate: roomRate, chunkSize: inFrameSamples)
+                resampler = try Resampler(inputRate: decodeSampleRate, outputRate: roomRate, chunkSize: inFrameSamples, quality: .voice)
             } catch {
                 throw .unsupportedFormat(.resampler(error))
             }
