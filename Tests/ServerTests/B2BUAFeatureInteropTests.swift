@@ -8,7 +8,7 @@ import Glibc
 /// Call-manager features through the real `tandem serve` between SIPp instances (callees register with SIPp
 /// `register.xml`, then a SIPp UAS plays them from the same port; callers answer the 407): forward on no answer,
 /// forwarding loops (two extensions forwarding to each other when busy), do-not-disturb, BYE from the callee with
-/// caller ID from the directory (display name, P-Asserted-Identity), hold/unhold, the tenant's simultaneous-call
+/// caller ID from the directory (display name, P-Asserted-Identity), Privacy: id, hold/unhold, 422 below Min-SE, the tenant's simultaneous-call
 /// limit, media-timeout hang-up, and two tenants with the same extension number. After every scenario every media
 /// port is back (`tandem_media_worker_legs` and `_sessions` are 0); each call leaves one CDR.
 @Suite(.serialized) struct B2BUAFeatureInteropTests {
@@ -57,7 +57,28 @@ import Glibc
     func sipp(_ scenario: String, port: Int, local: Int, service: String, extra: [String] = [])
         async throws -> (status: Int32?, successful: Int, failed: Int, output: String) {
         try await base.sipp(scenario, port: port, local: local, service: service,
-                            extra: extra + ["-mp", String(SIPInteropTests.freePort(udp: true) & ~1)])
+                            extra: extra + ["-mp", String(Self.freeMediaPort())])
+    }
+
+    /// An even UDP port below the ephemeral range whose next three ports are free too (SIPp binds audio RTP/RTCP
+    /// at the port and video at +2/+3), found by binding them.
+    static func freeMediaPort() -> Int {
+        func free(_ port: Int) -> Bool {
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            defer { close(fd) }
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            return withUnsafePointer(to: &addr) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+        }
+        for _ in 0..<200 {
+            let port = 2 * Int.random(in: 8000..<14_990)
+            if (port..<port + 4).allSatisfy(free) { return port }
+        }
+        return 2 * Int.random(in: 8000..<14_990)
     }
 
     func password(_ number: String) -> String { "secret-of-\(number)-x" }
@@ -130,7 +151,7 @@ import Glibc
         await base.stop(server)
     }
 
-    @Test func calleeHangsUpWithDirectoryCallerIDAndHoldUnhold() async throws {
+    @Test func calleeHangsUpWithDirectoryCallerIDHoldUnholdAndPrivacy() async throws {
         let seeded = try await startServer { store in
             let t = try store.createTenant(name: "Calls", domain: "127.0.0.1")
             try store.createExtension(tenantID: t.id, number: "100", sipPassword: password("100"),
@@ -161,8 +182,16 @@ import Glibc
         #expect(holdCallee.successful == 1, "callee: \(holdCallee.output.suffix(2500))")
         try await expectAllPortsBack(server, "hold/unhold")
 
+        // Privacy: id from the caller: the callee sees an anonymous From and no P-Asserted-Identity.
+        async let anonymousUAS = sipp("b2bua-uas-anonymous.xml", port: server.udp, local: p200, service: "200", extra: ["-rtp_echo"])
+        let privateCall = try await sipp("b2bua-uac-privacy.xml", port: server.udp, local: callerPort, service: "200", extra: caller)
+        #expect(privateCall.status == 0 && privateCall.successful == 1, "caller: \(privateCall.output.suffix(2000))")
+        let anonymous = try await anonymousUAS
+        #expect(anonymous.successful == 1, "callee: \(anonymous.output.suffix(2500))")
+        try await expectAllPortsBack(server, "privacy")
+
         let records = try base.records(server)
-        #expect(records.count == 2)
+        #expect(records.count == 3)
         #expect(records.contains { $0.hungUpBy == .callee && $0.endReason == .normal })
         #expect(records.contains { $0.hungUpBy == .caller && $0.endReason == .normal })
         await base.stop(server)
