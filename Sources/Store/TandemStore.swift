@@ -54,6 +54,7 @@ public final class TandemStore: Sendable {
         registerDirectoryMigrations(&migrator)
         registerCDRMigrations(&migrator)
         registerAPIAuthMigrations(&migrator)
+        registerCallFeatureMigrations(&migrator)
         return migrator
     }
 
