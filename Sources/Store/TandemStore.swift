@@ -54,6 +54,8 @@ public final class TandemStore: Sendable {
         registerDirectoryMigrations(&migrator)
         registerCDRMigrations(&migrator)
         registerAPIAuthMigrations(&migrator)
+        // v6-webhooks stays last: it follows v5-call-features wherever that is registered.
+        registerWebhookMigrations(&migrator)
         return migrator
     }
 
