@@ -58,7 +58,8 @@ public final class AdminAPIService: Sendable {
                                                              window: configuration.loginWindow))
         self.events = events
         self.registrations = registrations
-        self.webhooks = WebhookDispatcher(store: store, metrics: metrics, configuration: configuration.webhooks, now: now)
+        // Delivery is scheduled on the real wall clock, whatever clock the API's tokens use.
+        self.webhooks = WebhookDispatcher(store: store, metrics: metrics, configuration: configuration.webhooks)
         self.now = now
         self.startedAt = startedAt
         self.decoyHash = try PasswordHash.make(SecureRandom.password(length: 20), iterations: configuration.decoyHashIterations)

@@ -198,10 +198,11 @@ extension TandemStore {
     static func enqueue(_ event: WebhookEvent, _ db: Database) throws -> Int {
         let hooks = try WebhookRecord.filter(Column("tenant_id") == event.tenantID && Column("enabled") == true).fetchAll(db)
         var n = 0
+        let now = Date()  // due at once (an event's own time may come from another clock)
         for hook in hooks where hook.accepts(event.type) {
             let row = WebhookDelivery(seq: nil, eventID: event.id, webhookID: hook.id, tenantID: event.tenantID,
                                       eventType: event.type, orderingKey: event.orderingKey, body: event.body,
-                                      createdAt: event.occurredAt, attempts: 0, nextAttemptAt: event.occurredAt,
+                                      createdAt: event.occurredAt, attempts: 0, nextAttemptAt: now,
                                       state: "pending", lastStatus: nil, lastError: nil)
             try row.insert(db)
             n += 1

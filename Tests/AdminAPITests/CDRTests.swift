@@ -39,7 +39,7 @@ func makeRecord(_ id: String, tenant: String, caller: String, callee: String, st
             #expect(all.status == .ok)
             #expect(all.items.compactMap { $0["id"] as? String } == ["c4", "c3", "c2", "c1"])
             #expect(all.items.last?["end_reason"] as? String == "normal")
-            #expect(all.items.last?["duration_seconds"] as? Double == 60)
+            #expect((all.items.last?["duration_seconds"] as? NSNumber)?.doubleValue == 60)
             #expect(all.items.last?["started_at"] as? String == "2027-01-15T08:00:00Z")
 
             // Pages of 3 then 1.
