@@ -28,7 +28,7 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
     let onRegistrationEvent = Mutex<(@Sendable (RegistrationEvent) -> Void)?>(nil)
     let calls: B2BUA
     /// Writes each call record; nil: straight into the store.
-    let recordWriter = CallRecordWriter()
+    let recordWriter: CallRecordWriter
     private let clock = MonotonicClock()
     private var watchedFlows: Set<SIPTransportConnectionID> = []
     private var sweepTask: RepeatedTask?
@@ -42,7 +42,8 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
         self.registrar = registrar
         // CDRs are written off the SIP loop (a SQLite commit); a failure is logged, never fatal to calls. Once the
         // admin API is up, `recordWriter` is its `recordCall` (the CDR with its webhook event, and the live event).
-        let writer = recordWriter
+        let writer = CallRecordWriter()
+        self.recordWriter = writer
         self.calls = B2BUA(endpoint: endpoint, registrar: registrar, media: media, configuration: callConfiguration) { record in
             Task.detached {
                 do {
