@@ -44,6 +44,7 @@ enum Schemathesis {
             "--report", "junit", "--report-junit-path", report,
         ], environment: ["NO_COLOR": "1"], within: 420)
         #expect(status == 0, "schemathesis failed:\n\(out.suffix(6000))\n\(err.suffix(2000))")
-        #expect(out.contains("passed") || out.contains("Passed"), "\(out.suffix(2000))")
+        // "Test cases: N generated, N passed": it really ran (about 2200 cases over 40 operations with 25 examples).
+        #expect(out.contains(" generated, ") && out.contains(" passed"), "\(out.suffix(2000))")
     }
 }
