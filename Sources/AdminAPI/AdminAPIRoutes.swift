@@ -23,6 +23,8 @@ enum AdminAPIRoutes {
         registerExtensions(authed, s)
         registerGroups(authed, s)
         registerStatus(authed, s)
+        registerCallRecords(authed, s)
+        registerWebhooks(authed, s)
         authed.get("events") { _, _ -> Response in
             throw Problem(status: .upgradeRequired, type: "upgrade-required", title: "Upgrade required",
                           detail: "the event feed is a WebSocket: send a WebSocket upgrade request")

@@ -1,7 +1,7 @@
 /// The OpenAPI 3.1 document of the API, served at `GET /api/v1/openapi.json`. A test checks that every route
 /// the router has is in it and every path in it is routed; keep the two in step when adding a route.
 enum OpenAPIDocument {
-    static let json = ##"""
+    static let base = ##"""
 {
  "openapi": "3.1.0",
  "info": {

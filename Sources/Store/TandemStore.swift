@@ -55,6 +55,8 @@ public final class TandemStore: Sendable {
         registerCDRMigrations(&migrator)
         registerAPIAuthMigrations(&migrator)
         registerCallFeatureMigrations(&migrator)
+        // v6-webhooks stays last: it follows v5-call-features wherever that is registered.
+        registerWebhookMigrations(&migrator)
         return migrator
     }
 

@@ -29,6 +29,8 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
     let calls: B2BUA
     /// The engine behind the calls' media, when in process: its media-timeout events end calls.
     private let engineMedia: EngineCallMedia?
+    /// Writes each call record; nil: straight into the store.
+    let recordWriter: CallRecordWriter
     private let clock = MonotonicClock()
     private var watchedFlows: Set<SIPTransportConnectionID> = []
     private var sweepTask: RepeatedTask?
@@ -41,10 +43,15 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
         let registrar = Registrar(directory: StoreDirectory(store: store), configuration: configuration)
         self.registrar = registrar
         engineMedia = media as? EngineCallMedia
-        // CDRs are written off the SIP loop (a SQLite commit); a failure is logged, never fatal to calls.
+        // CDRs are written off the SIP loop (a SQLite commit); a failure is logged, never fatal to calls. Once the
+        // admin API is up, `recordWriter` is its `recordCall` (the CDR with its webhook event, and the live event).
+        let writer = CallRecordWriter()
+        self.recordWriter = writer
         self.calls = B2BUA(endpoint: endpoint, registrar: registrar, media: media, configuration: callConfiguration) { record in
             Task.detached {
-                do { try store.insertCallRecord(record) } catch {
+                do {
+                    if let write = writer.current { try write(record) } else { try store.insertCallRecord(record) }
+                } catch {
                     logger.error("cannot write the call record", metadata: ["call": "\(record.id)", "error": "\(error)"])
                 }
             }
@@ -258,4 +265,11 @@ final class EngineCallMedia: CallMediaService, Sendable {
         guard let entry = sessions.withLock({ $0.removeValue(forKey: id) }) else { return }
         try? await engine.deleteSession(entry.session)
     }
+}
+
+/// The B2BUA's record sink, set once the admin API exists.
+final class CallRecordWriter: Sendable {
+    private let body = Mutex<(@Sendable (CallDetailRecord) throws -> Void)?>(nil)
+    var current: (@Sendable (CallDetailRecord) throws -> Void)? { body.withLock { $0 } }
+    func set(_ write: @escaping @Sendable (CallDetailRecord) throws -> Void) { body.withLock { $0 = write } }
 }

@@ -149,6 +149,7 @@ struct Serve: AsyncParsableCommand {
         }
         let apiEvents = api.events
         sip.onRegistrationEvent.withLock { $0 = { apiEvents.publish(RegistrarRegistrationSource.event($0)) } }
+        sip.recordWriter.set { try api.recordCall($0) }
 
         let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"
         let mediaGauges = MediaWorkerGauges(registry: registry, engine: engine)
@@ -176,7 +177,7 @@ struct Serve: AsyncParsableCommand {
             "workers": "\(config.workers)", "allocator": "\(allocator)",
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [sip, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [sip, app, WebhookService(dispatcher: api.webhooks)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {
@@ -248,4 +249,10 @@ struct Serve: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Runs the webhook outbox delivery until shutdown.
+struct WebhookService: Service {
+    let dispatcher: WebhookDispatcher
+    func run() async throws { try await cancelWhenGracefulShutdown { await dispatcher.run() } }
 }
