@@ -1,7 +1,5 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -68,13 +66,14 @@ public final class WebhookDispatcher: Sendable {
 
     /// Delivers until the task is cancelled. The HTTP session lives only as long as this call.
     public func run() async {
-        let sessionConfiguration = URLSessionConfiguration.ephemeral
-        sessionConfiguration.timeoutIntervalForRequest = configuration.requestTimeout
-        sessionConfiguration.timeoutIntervalForResource = configuration.requestTimeout * 2
-        sessionConfiguration.httpMaximumConnectionsPerHost = max(1, configuration.concurrency)
-        sessionConfiguration.httpCookieStorage = nil
-        sessionConfiguration.urlCache = nil
-        let session = URLSession(configuration: sessionConfiguration, delegate: NoRedirects(), delegateQueue: nil)
+        // AsyncHTTPClient on NIO's shared loops: cancellation-safe (a stop during a delivery cancels the request;
+        // URLSession on Linux could deadlock cancelling its task), no redirects (a 3xx is a failed attempt).
+        let timeout = TimeAmount.milliseconds(Int64(configuration.requestTimeout * 1000))
+        var clientConfiguration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: HTTPClient.Configuration.Timeout(connect: timeout, read: timeout))
+        clientConfiguration.connectionPool = HTTPClient.Configuration.ConnectionPool(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.concurrency))
+        let session = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         while !Task.isCancelled {
             let due: [WebhookDelivery]
             do {
@@ -94,7 +93,7 @@ public final class WebhookDispatcher: Sendable {
             if let next = try? store.nextWebhookAttempt() { wait = min(wait, max(0.005, next.timeIntervalSince(now()))) }
             await wakeup.wait(seconds: wait)
         }
-        session.invalidateAndCancel()
+        try? await session.shutdown()
     }
 
     /// The signature header value of `body` sent at `timestamp`.
@@ -108,7 +107,7 @@ public final class WebhookDispatcher: Sendable {
         return min(configuration.maximumBackoff, configuration.initialBackoff * pow(2, exponent))
     }
 
-    private func deliver(_ d: WebhookDelivery, session: URLSession) async {
+    private func deliver(_ d: WebhookDelivery, session: HTTPClient) async {
         guard let seq = d.seq else { return }
         guard let hook = try? store.webhook(id: d.webhookID) else { return }  // deleted: its outbox went with it
         if !hook.isEnabled {
@@ -119,20 +118,21 @@ public final class WebhookDispatcher: Sendable {
         let timestamp = Int64(now().timeIntervalSince1970)
         var status: Int?
         var problem = ""
-        if let url = URL(string: hook.url) {
-            var request = URLRequest(url: url)
-            request.httpMethod = "POST"
-            request.timeoutInterval = configuration.requestTimeout
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue("Tandem/\(TandemVersion.current)", forHTTPHeaderField: "User-Agent")
-            request.setValue(d.eventID, forHTTPHeaderField: "X-Tandem-Event-Id")
-            request.setValue(d.eventType, forHTTPHeaderField: "X-Tandem-Event")
-            request.setValue(String(timestamp), forHTTPHeaderField: "X-Tandem-Timestamp")
-            request.setValue(Self.signature(secret: hook.secret, timestamp: timestamp, body: d.body), forHTTPHeaderField: "X-Tandem-Signature")
-            request.httpBody = d.body
+        if URL(string: hook.url) != nil {
+            var request = HTTPClientRequest(url: hook.url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "User-Agent", value: "Tandem/\(TandemVersion.current)")
+            request.headers.add(name: "X-Tandem-Event-Id", value: d.eventID)
+            request.headers.add(name: "X-Tandem-Event", value: d.eventType)
+            request.headers.add(name: "X-Tandem-Timestamp", value: String(timestamp))
+            request.headers.add(name: "X-Tandem-Signature", value: Self.signature(secret: hook.secret, timestamp: timestamp, body: d.body))
+            request.body = .bytes(ByteBuffer(bytes: Array(d.body)))
             do {
-                let (_, response) = try await session.data(for: request)
-                let code = (response as? HTTPURLResponse)?.statusCode ?? 0
+                let response = try await session.execute(request, timeout: .milliseconds(Int64(configuration.requestTimeout * 1000)))
+                // The answer's body is not used; read (a bounded amount of) it so the connection can be reused.
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                let code = Int(response.status.code)
                 status = code
                 if (200..<300).contains(code) {
                     do { try store.webhookDelivered(seq: seq) } catch {
@@ -143,7 +143,7 @@ public final class WebhookDispatcher: Sendable {
                 }
                 problem = "HTTP \(code)"
             } catch {
-                problem = error.localizedDescription
+                problem = "\(error)"
             }
         } else {
             problem = "invalid URL"
@@ -162,14 +162,6 @@ public final class WebhookDispatcher: Sendable {
         } catch {
             logger.error("cannot record a webhook attempt", metadata: ["event": "\(d.eventID)", "error": "\(error)"])
         }
-    }
-}
-
-/// Webhook POSTs never follow redirects (a 3xx is a failed attempt).
-final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-        completionHandler(nil)
     }
 }
 
