@@ -86,9 +86,10 @@ final class Call: @unchecked Sendable {
     let callerNumber: String
     let calleeNumber: String
     let callerFrom: NameAddress
-    let callerCallID: String
-    let callerSource: SIPTransportSource
-    let callerLocal: CallLocalAddress
+    /// The caller slot's dialog; a transfer may put another party in this slot (var for B2BUA+Transfer.swift).
+    var callerCallID: String
+    var callerSource: SIPTransportSource
+    var callerLocal: CallLocalAddress
     let calleeAOR: AddressOfRecord
     var caller: InviteSession
     let offer: CallAudioDescription
@@ -116,6 +117,8 @@ final class Call: @unchecked Sendable {
     var answeredAt: Date?
     var ringDeadline: Instant?
     var targets: [String] = []
+    /// The latest transfer (REFER) of this call (B2BUA+Transfer.swift).
+    var transfer: CallTransfer?
 
     init(id: String, tenant: DirectoryTenant, callerNumber: String, calleeNumber: String, callerFrom: NameAddress,
          callerCallID: String, callerSource: SIPTransportSource, callerLocal: CallLocalAddress, calleeAOR: AddressOfRecord,

@@ -25,6 +25,8 @@ public struct CallDetailRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
         case rejected
         /// Media or signalling failure inside Tandem.
         case failed
+        /// Answered, then transferred (REFER): the record covers the call until its last party hung up.
+        case transferred
     }
 
     /// Who ended the call.
