@@ -354,12 +354,15 @@ extension B2BUA {
         if reinviteTarget {
             // C moves onto A's leg: its answer (answerReceived) points the leg at it.
             let sdp = CallSDP.description(format: targetFormat, leg: aLeg, direction: .sendrecv,
-                                          origin: call.nextOrigin(for: cSide, address: aLeg.address))
+                                          origin: call.nextOrigin(for: cSide, address: aLeg.address),
+                                          template: targetDescription)
             feed(call, cSide, .reinvite(offer: SessionBody(bytes: Array(sdp.serialized.utf8))))
         }
         // B: off hold, same leg, its codec confirmed.
+        // Same m-lines as B's own description (RFC 3264 §8: a re-offer keeps every media section).
         let sdp = CallSDP.description(format: transfereeFormat, leg: bLeg, direction: .sendrecv,
-                                      origin: call.nextOrigin(for: bSide, address: bLeg.address))
+                                      origin: call.nextOrigin(for: bSide, address: bLeg.address),
+                                      template: partyDescription(call, bSide))
         feed(call, bSide, .reinvite(offer: SessionBody(bytes: Array(sdp.serialized.utf8))))
         let (bNumber, _) = identity(call, bSide)
         continuation.yield(CallEvent(kind: .transferred, callID: call.id, caller: bNumber, callee: t.targetNumber))

@@ -25,8 +25,10 @@ import Glibc
                 try store.createExtension(tenantID: tenant.id, number: number, sipPassword: password)
             }
         }
+        // RTP ports from a random block of 31000-38999 (other suites use 30000-30099 at the same time).
+        let base = Int.random(in: 310..<390) * 100
         let process = try TandemProcess(
-            arguments: ["serve", "--data", data, "--rtp-ports", "30000-30099", "--workers", "1"] + ephemeralListeners,
+            arguments: ["serve", "--data", data, "--rtp-ports", "\(base)-\(base + 99)", "--workers", "1"] + ephemeralListeners,
             environment: ["TANDEM_ADMIN_PASSWORD": "operator-chosen-1", "TANDEM_RING_TIMEOUT": "10"])
         let httpLine = await process.stdout.line(where: { $0.contains("HTTP listening on") }, within: 60)
         try #require(httpLine != nil, "server did not start: \(process.stderr.all)")
@@ -85,7 +87,7 @@ import Glibc
         let server = try await startServer()
         let bPort = SIPInteropTests.freePort(udp: true)
         try await register(server, "200", from: bPort)
-        async let transferee = interop.sipp("b2bua-uas.xml", port: server.udp, local: bPort, service: "200",
+        async let transferee = interop.sipp("transfer-uas-kept.xml", port: server.udp, local: bPort, service: "200",
                                             extra: ["-mp", mediaPort()], timeout: 30)
         let a = try await interop.sipp("transfer-blind-uac-404.xml", port: server.udp, local: SIPInteropTests.freePort(udp: true),
                                        service: "200", extra: transferor + ["-set", "target", "999"], timeout: 30)
