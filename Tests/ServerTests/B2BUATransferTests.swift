@@ -99,4 +99,35 @@ import Glibc
         #expect(cdr.endReason == .normal && cdr.hungUpBy == .caller && cdr.targets.count == 1, "\(cdr)")
         await interop.stop(server)
     }
+
+    @Test func attendedTransferJoinsTransfereeAndConsultedPartyInTandem() async throws {
+        let server = try await startServer()
+        let bPort = SIPInteropTests.freePort(udp: true)
+        let cPort = SIPInteropTests.freePort(udp: true)
+        try await register(server, "200", from: bPort)
+        try await register(server, "300", from: cPort)
+        async let transferee = interop.sipp("transfer-uas-transferee.xml", port: server.udp, local: bPort, service: "200",
+                                            extra: ["-rtp_echo", "-mp", mediaPort()], timeout: 30)
+        async let consulted = interop.sipp("transfer-uas-consulted.xml", port: server.udp, local: cPort, service: "300",
+                                           extra: ["-mp", mediaPort()], timeout: 30)
+        // A needs two dialogs at once (SIPp runs one Call-ID per scenario): a small Python UAC plays it.
+        let script = URL(fileURLWithPath: SIPInteropTests.sippDirectory).deletingLastPathComponent()
+            .appendingPathComponent("transfer_attended_uac.py").path
+        let (status, out, err) = try await runProcess("/usr/bin/python3",
+            [script, "127.0.0.1", String(server.udp), "100", Self.passwords["100"]!, "200", "300"], within: 40)
+        let b = try await transferee
+        let c = try await consulted
+        let log = "\nserver: \(server.process.stdout.all.suffix(3000))\(server.process.stderr.all.suffix(2000))"
+        #expect(status == 0 && out.contains("OK"), "transferor: \(out)\(err)\(log)")
+        #expect(b.status == 0 && b.successful == 1, "transferee: \(b.output.suffix(2500))")
+        #expect(c.status == 0 && c.successful == 1, "consulted: \(c.output.suffix(2500))")
+        let received = try await interop.metric(server, "tandem_media_worker_packets_received")
+        let sent = try await interop.metric(server, "tandem_media_worker_packets_sent")
+        #expect(received > 40 && sent > 40, "engine packets in \(received), out \(sent)")
+        #expect(try await interop.openLegsAfterSettling(server) == 0)
+        // Both calls' records: the consultation ended by the transfer, the joined call after C hung up.
+        let records = try interop.records(server)
+        #expect(records.count == 2 && records.allSatisfy { $0.endReason == .transferred }, "\(records)")
+        await interop.stop(server)
+    }
 }
