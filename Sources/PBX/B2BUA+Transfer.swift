@@ -306,7 +306,7 @@ extension B2BUA {
     }
 
     /// The answered call (other than `call`) and slot whose dialog `replaces` names.
-    private func dialogNamed(by replaces: Replaces, except call: Call) -> (Call, CallSide)? {
+    func dialogNamed(by replaces: Replaces, except call: Call?) -> (Call, CallSide)? {
         for c in calls.values where c !== call && c.phase == .answered && c.acceptedCaller {
             if let id = c.caller.dialog?.id, ReplacesMatch.names(replaces, id) { return (c, .caller) }
             if let w = c.winner, let id = c.branches[w].session.dialog?.id, ReplacesMatch.names(replaces, id) {
@@ -370,7 +370,7 @@ extension B2BUA {
 
     /// Moves `target` into `slot` of `call`; the referrer's dialog that held the slot is retired (caller slot) or
     /// stays a losing branch (callee slot). Returns C's new slot.
-    private func adopt(_ call: Call, into slot: CallSide, target: CallBranch, source: SIPTransportSource?,
+    func adopt(_ call: Call, into slot: CallSide, target: CallBranch, source: SIPTransportSource?,
                        description: CallAudioDescription) -> CallSide {
         let linger = configuration.lingerMilliseconds
         let referrerCallID: String
@@ -410,7 +410,7 @@ extension B2BUA {
         return newSide
     }
 
-    private func hangUpReferrer(_ call: Call, slot: CallSide, callID: String) {
+    func hangUpReferrer(_ call: Call, slot: CallSide, callID: String) {
         switch slot {
         case .caller:
             guard let d = transferDialogs[callID], d.role == .retiredReferrer, !d.branch.session.state.isTerminatedState else { return }
@@ -458,7 +458,7 @@ extension B2BUA {
 
     /// Sends A a NOTIFY with `status` as sipfrag (final statuses terminate the subscription).
     private func notifyReferrer(_ call: Call, _ t: CallTransfer, _ status: Int) {
-        guard !t.referrerGone, !t.subscription.subscription.isTerminated else { return }
+        guard !t.referrerGone, var subscription = t.subscription, !subscription.subscription.isTerminated else { return }
         let side = t.referrer
         var request: SIPMessageBuilder?
         switch side {
@@ -470,7 +470,8 @@ extension B2BUA {
             request = call.branches[i].session.makeInDialogRequest(.notify)
         }
         guard var b = request else { return }
-        t.subscription.notify(statusCode: status, into: &b, now: clock.now())
+        subscription.notify(statusCode: status, into: &b, now: clock.now())
+        t.subscription = subscription
         b.fields.insert(SIPHeaderField(name: "Via", value: via(slotLocal(call, side))), at: 0)
         if let m = try? SIPMessage(parsing: b.bytes()) { endpoint.send(request: m, to: destination(call, side)).whenComplete { _ in } }
     }
@@ -484,7 +485,7 @@ extension B2BUA {
         }
     }
 
-    private func slotLocal(_ call: Call, _ side: CallSide) -> CallLocalAddress {
+    func slotLocal(_ call: Call, _ side: CallSide) -> CallLocalAddress {
         switch side {
         case .caller: return call.callerLocal
         case .branch(let i): return call.branches[i].local
@@ -494,21 +495,21 @@ extension B2BUA {
     private func localHost(_ call: Call, _ side: CallSide) -> String { slotLocal(call, side).host }
 
     /// The other slot of an answered call.
-    private func transferee(of side: CallSide, in call: Call) -> CallSide {
+    func transferee(of side: CallSide, in call: Call) -> CallSide {
         side == .caller ? .branch(call.winner ?? 0) : .caller
     }
 
-    private func leg(_ call: Call, _ side: CallSide) -> CallMediaLeg? {
+    func leg(_ call: Call, _ side: CallSide) -> CallMediaLeg? {
         side == .caller ? call.callerLeg : call.calleeLeg
     }
 
-    private func currentFormat(_ call: Call, _ side: CallSide) -> CallAudioFormat? {
+    func currentFormat(_ call: Call, _ side: CallSide) -> CallAudioFormat? {
         guard let plan = call.plan else { return nil }
         return side == .caller ? plan.caller : plan.callee
     }
 
     /// What a party's SDP offered or answered (its codecs, in its payload types).
-    private func partyDescription(_ call: Call, _ side: CallSide) -> CallAudioDescription? {
+    func partyDescription(_ call: Call, _ side: CallSide) -> CallAudioDescription? {
         switch side {
         case .caller: return call.offer
         case .branch(let i): return call.branches.indices.contains(i) ? call.branches[i].answer : nil

@@ -131,6 +131,7 @@ public final class B2BUA: @unchecked Sendable {
         guard let callID = try? request.callID, let from = try? request.from, let calleeNumber = request.requestURI?.user else {
             return reject(request, 400)
         }
+        if handleReplacingInvite(request, source: source, tenant: tenant, user: user) { return }  // B2BUA+Replaces.swift
         if dialogs[callID] != nil { return reject(request, 482) }  // a loop or a merged request
         let callee: DirectoryUser?
         do { callee = try registrar.directory.user(tenantID: tenant.id, number: calleeNumber) } catch { return reject(request, 500) }

@@ -14,11 +14,13 @@ final class CallTransfer: @unchecked Sendable {
         case failed
     }
 
-    /// The referrer's slot in the call (the transferee is the other slot).
+    /// The referrer's slot in the call (the transferee is the other slot); for an INVITE with Replaces, the
+    /// replaced party's.
     let referrer: CallSide
     /// The referrer's dialog Call-ID (NOTIFYs and its BYE).
     let referrerCallID: String
-    var subscription: ReferSubscription
+    /// The REFER's implicit subscription; nil for an INVITE with Replaces (no REFER, no NOTIFYs).
+    var subscription: ReferSubscription?
     var phase: Phase = .calling
     /// The INVITEs to the target's contacts (blind transfer).
     var branches: [TransferDialog] = []
@@ -33,7 +35,7 @@ final class CallTransfer: @unchecked Sendable {
     let targetNumber: String
     var ringTimer: Scheduled<Void>?
 
-    init(referrer: CallSide, referrerCallID: String, subscription: ReferSubscription, targetNumber: String) {
+    init(referrer: CallSide, referrerCallID: String, subscription: ReferSubscription?, targetNumber: String) {
         self.referrer = referrer
         self.referrerCallID = referrerCallID
         self.subscription = subscription
