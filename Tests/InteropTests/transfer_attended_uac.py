@@ -5,7 +5,11 @@ the call with B: Refer-To <sip:C@HOST?Replaces=CALLID2;to-tag=T;from-tag=F> nami
 Tandem. Expects 202, NOTIFY sipfrag 100 (optional) and 200 (terminated); answers every NOTIFY and BYE with 200;
 then hangs up the call with B and expects the consultation dialog to be ended by Tandem (BYE received) or
 accepts a 200/481 to its own BYE there. Prints one line per step; exits 0 only when all held.
-Usage: transfer_attended_uac.py HOST PORT USER PASSWORD B C"""
+Usage: transfer_attended_uac.py HOST PORT USER PASSWORD B C
+
+With `replaces` instead of B C (… USER PASSWORD replaces B USER2 PASSWORD2): A calls B, then phone X (USER2)
+sends Tandem an INVITE with Replaces naming A's dialog (RFC 3891); X must be answered 200 and A must get BYE;
+after a while X hangs up (BYE, 200)."""
 import hashlib
 import re
 import socket
@@ -13,7 +17,12 @@ import sys
 import time
 import uuid
 
-host, port, user, password, b_number, c_number = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+mode = "replaces" if sys.argv[5] == "replaces" else "refer"
+if mode == "refer":
+    b_number, c_number = sys.argv[5], sys.argv[6]
+else:
+    b_number, x_user, x_password = sys.argv[6], sys.argv[7], sys.argv[8]
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sock.bind(("127.0.0.1", 0))
 sock.settimeout(0.5)
@@ -70,8 +79,10 @@ def make_sdp():
 
 
 class Dialog:
-    def __init__(self, target):
+    def __init__(self, target, user=user, password=password):
         self.target = target
+        self.user = user
+        self.password = password
         self.call_id = uuid.uuid4().hex + "@transferor"
         self.tag = uuid.uuid4().hex[:10]
         self.remote_tag = None
@@ -85,10 +96,10 @@ class Dialog:
         branch = branch or "z9hG4bK" + uuid.uuid4().hex
         msg = (f"{method} sip:{self.target}@{host}:{port} SIP/2.0\r\n"
                f"Via: SIP/2.0/UDP 127.0.0.1:{local_port};branch={branch};rport\r\n"
-               f"From: <sip:{user}@{host}>;tag={self.tag}\r\n"
+               f"From: <sip:{self.user}@{host}>;tag={self.tag}\r\n"
                f"To: <sip:{self.target}@{host}>{to_tag}\r\n"
                f"Call-ID: {self.call_id}\r\nCSeq: {cseq} {method if method != 'ACK' else 'ACK'}\r\n"
-               f"Contact: <sip:{user}@127.0.0.1:{local_port}>\r\nMax-Forwards: 70\r\n{extra}")
+               f"Contact: <sip:{self.user}@127.0.0.1:{local_port}>\r\nMax-Forwards: 70\r\n{extra}")
         if body:
             msg += f"Content-Type: application/sdp\r\nContent-Length: {len(body)}\r\n\r\n{body}"
         else:
@@ -105,8 +116,8 @@ class Dialog:
             if status >= 200:
                 return status, head, body
 
-    def invite(self):
-        branch, cseq = self.request("INVITE", body=make_sdp())
+    def invite(self, extra=""):
+        branch, cseq = self.request("INVITE", extra=extra, body=make_sdp())
         status, head, _ = self.final(cseq, "INVITE")
         if status == 407:
             # ACK the 407 in its transaction (same branch and CSeq, its To tag), then answer the challenge.
@@ -120,7 +131,7 @@ class Dialog:
             params = dict(re.findall(r'(\w+)="?([^",]*)"?', chosen))
             uri = f"sip:{self.target}@{host}:{port}"
             cnonce, nc = uuid.uuid4().hex[:16], "00000001"
-            ha1 = hashlib.md5(f"{user}:{params['realm']}:{password}".encode()).hexdigest()
+            ha1 = hashlib.md5(f"{self.user}:{params['realm']}:{self.password}".encode()).hexdigest()
             ha2 = hashlib.md5(f"INVITE:{uri}".encode()).hexdigest()
             if "auth" in params.get("qop", ""):
                 response = hashlib.md5(f"{ha1}:{params['nonce']}:{nc}:{cnonce}:auth:{ha2}".encode()).hexdigest()
@@ -128,9 +139,9 @@ class Dialog:
             else:
                 response = hashlib.md5(f"{ha1}:{params['nonce']}:{ha2}".encode()).hexdigest()
                 qop = ""
-            auth = (f'Proxy-Authorization: Digest username="{user}", realm="{params["realm"]}", nonce="{params["nonce"]}", '
+            auth = (f'Proxy-Authorization: Digest username="{self.user}", realm="{params["realm"]}", nonce="{params["nonce"]}", '
                     f'uri="{uri}", response="{response}", algorithm=MD5{qop}\r\n')
-            branch, cseq = self.request("INVITE", extra=auth, body=make_sdp())
+            branch, cseq = self.request("INVITE", extra=extra + auth, body=make_sdp())
             status, head, _ = self.final(cseq, "INVITE")
         if status != 200:
             fail(f"INVITE to {self.target}: {status}")
@@ -141,6 +152,28 @@ class Dialog:
 
 b = Dialog(b_number)
 b.invite()
+if mode == "replaces":
+    time.sleep(0.3)
+    x = Dialog(b_number, x_user, x_password)
+    x.invite(extra=f"Replaces: {b.call_id};to-tag={b.remote_tag};from-tag={b.tag}\r\n")
+    while time.time() < deadline and not [r for r in received_requests if r[0] == "BYE" and r[1] == b.call_id]:
+        try:
+            data, _ = sock.recvfrom(65535)
+        except socket.timeout:
+            continue
+        head, _, body = data.decode(errors="replace").partition("\r\n\r\n")
+        if not head.startswith("SIP/2.0 "):
+            answer_request(head, body)
+    if not [r for r in received_requests if r[0] == "BYE" and r[1] == b.call_id]:
+        fail("the replaced dialog got no BYE")
+    time.sleep(1.5)
+    _, cseq = x.request("BYE")
+    status, _, _ = x.final(cseq, "BYE")
+    print("bye", status, flush=True)
+    if status != 200:
+        fail(f"BYE: {status}")
+    print("OK", flush=True)
+    sys.exit(0)
 c = Dialog(c_number)
 c.invite()
 time.sleep(0.3)

@@ -130,4 +130,25 @@ import Glibc
         #expect(records.count == 2 && records.allSatisfy { $0.endReason == .transferred }, "\(records)")
         await interop.stop(server)
     }
+
+    @Test func inviteWithReplacesTakesOverTheNamedDialog() async throws {
+        let server = try await startServer()
+        let bPort = SIPInteropTests.freePort(udp: true)
+        try await register(server, "200", from: bPort)
+        async let kept = interop.sipp("transfer-uas-kept.xml", port: server.udp, local: bPort, service: "200",
+                                      extra: ["-mp", mediaPort()], timeout: 30)
+        let script = URL(fileURLWithPath: SIPInteropTests.sippDirectory).deletingLastPathComponent()
+            .appendingPathComponent("transfer_attended_uac.py").path
+        // A (100) calls B; X (300) sends INVITE with Replaces naming A's dialog: X is answered, A gets BYE.
+        let (status, out, err) = try await runProcess("/usr/bin/python3",
+            [script, "127.0.0.1", String(server.udp), "100", Self.passwords["100"]!, "replaces", "200",
+             "300", Self.passwords["300"]!], within: 40)
+        let b = try await kept
+        #expect(status == 0 && out.contains("OK"), "A and X: \(out)\(err)\nserver: \(server.process.stderr.all.suffix(3000))")
+        #expect(b.status == 0 && b.successful == 1, "B: \(b.output.suffix(2500))")
+        #expect(try await interop.openLegsAfterSettling(server) == 0)
+        let records = try interop.records(server)
+        #expect(records.count == 1 && records.first?.endReason == .transferred, "\(records)")
+        await interop.stop(server)
+    }
 }
