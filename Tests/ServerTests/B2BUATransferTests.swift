@@ -151,4 +151,50 @@ import Glibc
         #expect(records.count == 1 && records.first?.endReason == .transferred, "\(records)")
         await interop.stop(server)
     }
+
+    @Test func blindTransferToABusyTargetIsReportedAndTheCallGoesOn() async throws {
+        let server = try await startServer()
+        let bPort = SIPInteropTests.freePort(udp: true)
+        let cPort = SIPInteropTests.freePort(udp: true)
+        try await register(server, "200", from: bPort)
+        try await register(server, "300", from: cPort)
+        async let transferee = interop.sipp("transfer-uas-kept.xml", port: server.udp, local: bPort, service: "200",
+                                            extra: ["-mp", mediaPort()], timeout: 30)
+        async let busy = interop.sipp("transfer-uas-busy.xml", port: server.udp, local: cPort, service: "300", timeout: 30)
+        let a = try await interop.sipp("transfer-blind-uac-486.xml", port: server.udp, local: SIPInteropTests.freePort(udp: true),
+                                       service: "200", extra: transferor + ["-set", "target", "300"], timeout: 30)
+        let b = try await transferee
+        let c = try await busy
+        #expect(a.status == 0 && a.successful == 1, "transferor: \(a.output.suffix(2500))\nserver: \(server.process.stderr.all.suffix(2000))")
+        #expect(b.status == 0 && b.successful == 1, "transferee: \(b.output.suffix(2500))")
+        #expect(c.status == 0 && c.successful == 1, "busy target: \(c.output.suffix(2500))")
+        #expect(try await interop.openLegsAfterSettling(server) == 0)
+        let cdr = try #require(try interop.records(server).first)
+        // The A↔B call went on and ended normally; the target tried is on the record.
+        #expect(cdr.endReason == .normal && cdr.hungUpBy == .caller && cdr.targets.count == 2, "\(cdr)")
+        await interop.stop(server)
+    }
+
+    @Test func transferorHangingUpRightAfterTheReferDoesNotStopTheTransfer() async throws {
+        let server = try await startServer()
+        let bPort = SIPInteropTests.freePort(udp: true)
+        let cPort = SIPInteropTests.freePort(udp: true)
+        try await register(server, "200", from: bPort)
+        try await register(server, "300", from: cPort)
+        async let transferee = interop.sipp("transfer-uas-transferee.xml", port: server.udp, local: bPort, service: "200",
+                                            extra: ["-rtp_echo", "-mp", mediaPort()], timeout: 30)
+        async let target = interop.sipp("transfer-uas-target-late.xml", port: server.udp, local: cPort, service: "300",
+                                        extra: ["-mp", mediaPort()], timeout: 30)
+        let a = try await interop.sipp("transfer-blind-uac-early-bye.xml", port: server.udp, local: SIPInteropTests.freePort(udp: true),
+                                       service: "200", extra: transferor + ["-set", "target", "300"], timeout: 30)
+        let b = try await transferee
+        let c = try await target
+        #expect(a.status == 0 && a.successful == 1, "transferor: \(a.output.suffix(2500))\nserver: \(server.process.stderr.all.suffix(2000))")
+        #expect(b.status == 0 && b.successful == 1, "transferee: \(b.output.suffix(2500))")
+        #expect(c.status == 0 && c.successful == 1, "target: \(c.output.suffix(2500))")
+        #expect(try await interop.openLegsAfterSettling(server) == 0)
+        let cdr = try #require(try interop.records(server).first)
+        #expect(cdr.endReason == .transferred, "\(cdr)")
+        await interop.stop(server)
+    }
 }
