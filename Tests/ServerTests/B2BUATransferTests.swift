@@ -197,4 +197,13 @@ import Glibc
         #expect(cdr.endReason == .transferred, "\(cdr)")
         await interop.stop(server)
     }
+
+    @Test func referOutsideADialogIsForbidden() async throws {
+        let server = try await startServer()
+        let r = try await interop.sipp("transfer-refer-outside-dialog.xml", port: server.udp,
+                                       local: SIPInteropTests.freePort(udp: true), service: "200")
+        #expect(r.status == 0 && r.successful == 1, "\(r.output.suffix(2000))")
+        #expect(try interop.records(server).isEmpty)
+        await interop.stop(server)
+    }
 }
