@@ -202,6 +202,13 @@ extension B2BUA {
         t.winner = d
         t.ringTimer?.cancel()
         for other in t.branches where other !== d && !other.branch.isTerminated { driveTransfer(other, .hangup) }
+        // The losing branches stay known for their 487s and crossing 2xx, then go.
+        let linger = configuration.lingerMilliseconds
+        for other in t.branches where other !== d {
+            endpoint.eventLoop.scheduleTask(in: .milliseconds(linger)) { [weak self] in
+                if self?.transferDialogs[other.branch.callID] === other { self?.transferDialogs[other.branch.callID] = nil }
+            }
+        }
     }
 
     /// C's answer: plan B↔C, point A's leg at C, put C in A's slot, re-INVITE B, NOTIFY 200.
