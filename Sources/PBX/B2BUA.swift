@@ -253,7 +253,7 @@ public final class B2BUA: @unchecked Sendable {
             invite.add(.callID, branchCallID)
             invite.add(.cseq, CSeq(number: 1, method: .invite).description)
             invite.add(.contact, local.contact.description)
-            invite.add(name: "Allow", value: "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO")
+            invite.add(name: "Allow", value: "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY")
             body.apply(to: &invite)
             guard let message = try? SIPMessage(parsing: invite.bytes()) else { continue }
             var configuration = InviteSessionConfiguration()
