@@ -306,8 +306,11 @@ extension B2BUA {
             b.isTerminated = true
         }
         dialogs[target.callID] = nil
+        // C's o= line must go on from what the other call sent it: same session id, next version (RFC 3264 §8).
+        let origin = (other.sdpSessionID, cOther == .caller ? other.callerSDPVersion : other.calleeSDPVersion)
         connect(call, t, target: target, source: source, targetFormat: cFormat, targetRemote: nil,
-                transfereeFormat: bFormat, aLeg: aLeg, reinviteTarget: true, targetDescription: cDescription)
+                transfereeFormat: bFormat, aLeg: aLeg, reinviteTarget: true, targetDescription: cDescription,
+                targetOrigin: origin)
         // The consultation call is over: A gets BYE there, its media session is deleted.
         finish(other, reason: .transferred, by: aOther == .caller ? .caller : .callee, status: nil)
     }
@@ -329,13 +332,18 @@ extension B2BUA {
     /// (and C when it came from another call) and sends A the final NOTIFY.
     private func connect(_ call: Call, _ t: CallTransfer, target: CallBranch, source: SIPTransportSource?,
                          targetFormat: CallAudioFormat, targetRemote: CallMediaRemote?, transfereeFormat: CallAudioFormat,
-                         aLeg: CallMediaLeg, reinviteTarget: Bool, targetDescription: CallAudioDescription) {
+                         aLeg: CallMediaLeg, reinviteTarget: Bool, targetDescription: CallAudioDescription,
+                         targetOrigin: (sessionID: String, version: UInt64)? = nil) {
         let aSide = t.referrer
         let bSide = transferee(of: aSide, in: call)
         // The final NOTIFY goes out in A's dialog while it is still in its slot.
         t.phase = .completed
         notifyReferrer(call, t, 200)
         let cSide = adopt(call, into: aSide, target: target, source: source, description: targetDescription)
+        if let targetOrigin {
+            call.transferredSDPSessionIDs[cSide] = targetOrigin.sessionID
+            if cSide == .caller { call.callerSDPVersion = targetOrigin.version } else { call.calleeSDPVersion = targetOrigin.version }
+        }
         let transcodes = targetFormat.name.lowercased() != transfereeFormat.name.lowercased()
             || targetFormat.clockRate != transfereeFormat.clockRate || targetFormat.channels != transfereeFormat.channels
         let known = media.canTranscode(name: targetFormat.name, clockRate: targetFormat.clockRate)

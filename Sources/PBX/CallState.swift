@@ -119,6 +119,8 @@ final class Call: @unchecked Sendable {
     var targets: [String] = []
     /// The latest transfer (REFER) of this call (B2BUA+Transfer.swift).
     var transfer: CallTransfer?
+    /// The o= session id a party moved in from another call keeps seeing (RFC 3264 §8; B2BUA+Transfer.swift).
+    var transferredSDPSessionIDs: [CallSide: String] = [:]
 
     init(id: String, tenant: DirectoryTenant, callerNumber: String, calleeNumber: String, callerFrom: NameAddress,
          callerCallID: String, callerSource: SIPTransportSource, callerLocal: CallLocalAddress, calleeAOR: AddressOfRecord,
@@ -150,7 +152,7 @@ final class Call: @unchecked Sendable {
             version = calleeSDPVersion
             calleeSDPVersion += 1
         }
-        return SDPOrigin(username: "tandem", sessionID: sdpSessionID, sessionVersion: version,
+        return SDPOrigin(username: "tandem", sessionID: transferredSDPSessionIDs[side] ?? sdpSessionID, sessionVersion: version,
                          addressType: SDPAddressType(address: address), address: address)
     }
 
