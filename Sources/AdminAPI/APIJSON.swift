@@ -90,7 +90,7 @@ struct JSONBody {
         fields = object
     }
 
-    private mutating func raw(_ name: String) -> JSONValue? {
+    mutating func raw(_ name: String) -> JSONValue? {
         allowed.insert(name)
         return fields[name]
     }

@@ -23,6 +23,8 @@ enum AdminAPIRoutes {
         registerExtensions(authed, s)
         registerGroups(authed, s)
         registerStatus(authed, s)
+        registerCallRecords(authed, s)
+        registerWebhooks(authed, s)
         authed.get("events") { _, _ -> Response in
             throw Problem(status: .upgradeRequired, type: "upgrade-required", title: "Upgrade required",
                           detail: "the event feed is a WebSocket: send a WebSocket upgrade request")
@@ -187,6 +189,23 @@ enum AdminAPIRoutes {
         if let v = body.notNull("enabled", body.bool("enabled")).value { settings.isEnabled = v }
         if let v = body.notNull("record_calls", body.bool("record_calls")).value { settings.recordsCalls = v }
         if let v = body.notNull("allow_external_calls", body.bool("allow_external_calls")).value { settings.allowsExternalCalls = v }
+        // Forwarding and do-not-disturb: a destination is an extension number or voicemail:NUMBER (the store checks).
+        if let v = body.notNull("do_not_disturb", body.bool("do_not_disturb")).value { settings.callFeatures.doNotDisturb = v }
+        let forwards: [(String, WritableKeyPath<ExtensionCallFeatures, String?>)] = [
+            ("forward_always", \.forwardAlways), ("forward_on_busy", \.forwardOnBusy),
+            ("forward_on_no_answer", \.forwardOnNoAnswer), ("forward_on_unavailable", \.forwardOnUnavailable)]
+        for (key, path) in forwards {
+            switch body.string(key, maxLength: 64) {
+            case .value(let v): settings.callFeatures[keyPath: path] = v.isEmpty ? nil : v
+            case .null: settings.callFeatures[keyPath: path] = nil
+            case .absent: break
+            }
+        }
+        switch body.int("no_answer_seconds", in: ExtensionCallFeatures.noAnswerRange) {
+        case .value(let v): settings.callFeatures.noAnswerSeconds = v
+        case .null: settings.callFeatures.noAnswerSeconds = nil
+        case .absent: break
+        }
     }
 
     static func registerExtensions(_ g: RouterGroup<APIRequestContext>, _ s: AdminAPIService) {

@@ -25,6 +25,8 @@ public final class AdminAPIService: Sendable {
         public var passwordHashIterations: UInt32 = PasswordHash.defaultIterations
         /// The server's version, shown by the system status.
         public var version: String = TandemVersion.current
+        /// Webhook delivery: attempts, backoff, timeouts.
+        public var webhooks = WebhookDispatcher.Configuration()
 
         public init() {}
     }
@@ -36,6 +38,8 @@ public final class AdminAPIService: Sendable {
     /// Live events for the event websocket.
     public let events: EventHub
     let registrations: any RegistrationSource
+    /// Delivers the webhook outbox; run it (`webhooks.run()`) for as long as the server runs.
+    public let webhooks: WebhookDispatcher
     /// Wall clock (injected: token expiry is tested by moving it).
     let now: @Sendable () -> Date
     let startedAt: Date
@@ -54,6 +58,8 @@ public final class AdminAPIService: Sendable {
                                                              window: configuration.loginWindow))
         self.events = events
         self.registrations = registrations
+        // Delivery is scheduled on the real wall clock, whatever clock the API's tokens use.
+        self.webhooks = WebhookDispatcher(store: store, metrics: metrics, configuration: configuration.webhooks)
         self.now = now
         self.startedAt = startedAt
         self.decoyHash = try PasswordHash.make(SecureRandom.password(length: 20), iterations: configuration.decoyHashIterations)
@@ -63,6 +69,17 @@ public final class AdminAPIService: Sendable {
         self.refusedLogins = metrics.makeCounter(
             descriptor: .init(namespace: "tandem", subsystem: "api", metricName: "rate_limited_logins", unitName: "total",
                               helpText: "Logins refused unchecked because of too many recent failures."))
+        // Live events also feed the tenant's webhooks (CDRs enter the outbox with their record, in `recordCall`).
+        let store = store, dispatcher = webhooks
+        events.setWebhookTap { event in
+            guard event.topic != "cdr", let hook = WebhookPayload.event(event) else { return }
+            do {
+                if try store.enqueueWebhookEvent(hook) > 0 { dispatcher.notify() }
+            } catch {
+                // Logged by the dispatcher's logger: the event itself still reached the websocket.
+                dispatcher.logger.error("cannot queue a webhook event", metadata: ["type": "\(hook.type)", "error": "\(error)"])
+            }
+        }
     }
 }
 

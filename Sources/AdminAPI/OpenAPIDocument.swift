@@ -1,7 +1,7 @@
 /// The OpenAPI 3.1 document of the API, served at `GET /api/v1/openapi.json`. A test checks that every route
 /// the router has is in it and every path in it is routed; keep the two in step when adding a route.
 enum OpenAPIDocument {
-    static let json = ##"""
+    static let base = ##"""
 {
  "openapi": "3.1.0",
  "info": {
@@ -1361,6 +1361,51 @@ enum OpenAPIDocument {
          },
          "allow_external_calls": {
           "type": "boolean"
+         },
+         "do_not_disturb": {
+          "type": "boolean",
+          "description": "Refuse calls busy (486), or send them to forward_on_busy when set."
+         },
+         "forward_always": {
+          "type": [
+           "string",
+           "null"
+          ],
+          "maxLength": 64,
+          "description": "An extension number of the tenant, or voicemail:NUMBER (voicemail is not served yet); null: off."
+         },
+         "forward_on_busy": {
+          "type": [
+           "string",
+           "null"
+          ],
+          "maxLength": 64,
+          "description": "An extension number of the tenant, or voicemail:NUMBER (voicemail is not served yet); null: off."
+         },
+         "forward_on_no_answer": {
+          "type": [
+           "string",
+           "null"
+          ],
+          "maxLength": 64,
+          "description": "An extension number of the tenant, or voicemail:NUMBER (voicemail is not served yet); null: off."
+         },
+         "forward_on_unavailable": {
+          "type": [
+           "string",
+           "null"
+          ],
+          "maxLength": 64,
+          "description": "An extension number of the tenant, or voicemail:NUMBER (voicemail is not served yet); null: off."
+         },
+         "no_answer_seconds": {
+          "type": [
+           "integer",
+           "null"
+          ],
+          "minimum": 1,
+          "maximum": 600,
+          "description": "Ring time before forward_on_no_answer (or the server ring timeout) applies; null: the server ring timeout."
          }
         }
        }
@@ -1745,6 +1790,51 @@ enum OpenAPIDocument {
          },
          "allow_external_calls": {
           "type": "boolean"
+         },
+         "do_not_disturb": {
+          "type": "boolean",
+          "description": "Refuse calls busy (486), or send them to forward_on_busy when set."
+         },
+         "forward_always": {
+          "type": [
+           "string",
+           "null"
+          ],
+          "maxLength": 64,
+          "description": "An extension number of the tenant, or voicemail:NUMBER (voicemail is not served yet); null: off."
+         },
+         "forward_on_busy": {
+          "type": [
+           "string",
+           "null"
+          ],
+          "maxLength": 64,
+          "description": "An extension number of the tenant, or voicemail:NUMBER (voicemail is not served yet); null: off."
+         },
+         "forward_on_no_answer": {
+          "type": [
+           "string",
+           "null"
+          ],
+          "maxLength": 64,
+          "description": "An extension number of the tenant, or voicemail:NUMBER (voicemail is not served yet); null: off."
+         },
+         "forward_on_unavailable": {
+          "type": [
+           "string",
+           "null"
+          ],
+          "maxLength": 64,
+          "description": "An extension number of the tenant, or voicemail:NUMBER (voicemail is not served yet); null: off."
+         },
+         "no_answer_seconds": {
+          "type": [
+           "integer",
+           "null"
+          ],
+          "minimum": 1,
+          "maximum": 600,
+          "description": "Ring time before forward_on_no_answer (or the server ring timeout) applies; null: the server ring timeout."
          }
         }
        }
@@ -2971,7 +3061,13 @@ enum OpenAPIDocument {
      "record_calls",
      "allow_external_calls",
      "has_web_password",
-     "created_at"
+     "created_at",
+     "do_not_disturb",
+     "forward_always",
+     "forward_on_busy",
+     "forward_on_no_answer",
+     "forward_on_unavailable",
+     "no_answer_seconds"
     ],
     "properties": {
      "id": {
@@ -3009,6 +3105,51 @@ enum OpenAPIDocument {
      },
      "allow_external_calls": {
       "type": "boolean"
+     },
+     "do_not_disturb": {
+      "type": "boolean",
+      "description": "Refuse calls busy (486), or send them to forward_on_busy when set."
+     },
+     "forward_always": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "maxLength": 64,
+      "description": "An extension number of the tenant, or voicemail:NUMBER (voicemail is not served yet); null: off."
+     },
+     "forward_on_busy": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "maxLength": 64,
+      "description": "An extension number of the tenant, or voicemail:NUMBER (voicemail is not served yet); null: off."
+     },
+     "forward_on_no_answer": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "maxLength": 64,
+      "description": "An extension number of the tenant, or voicemail:NUMBER (voicemail is not served yet); null: off."
+     },
+     "forward_on_unavailable": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "maxLength": 64,
+      "description": "An extension number of the tenant, or voicemail:NUMBER (voicemail is not served yet); null: off."
+     },
+     "no_answer_seconds": {
+      "type": [
+       "integer",
+       "null"
+      ],
+      "minimum": 1,
+      "maximum": 600,
+      "description": "Ring time before forward_on_no_answer (or the server ring timeout) applies; null: the server ring timeout."
      },
      "has_web_password": {
       "type": "boolean"

@@ -30,6 +30,9 @@ struct ExtensionDTO: Encodable {
         case id, tenantID = "tenant_id", number, displayName = "display_name", email
         case outboundCallerID = "outbound_caller_id", enabled, recordCalls = "record_calls"
         case allowExternalCalls = "allow_external_calls", hasWebPassword = "has_web_password", createdAt = "created_at"
+        case doNotDisturb = "do_not_disturb", forwardAlways = "forward_always", forwardOnBusy = "forward_on_busy"
+        case forwardOnNoAnswer = "forward_on_no_answer", forwardOnUnavailable = "forward_on_unavailable"
+        case noAnswerSeconds = "no_answer_seconds"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -45,6 +48,12 @@ struct ExtensionDTO: Encodable {
         try c.encode(ext.allowsExternalCalls, forKey: .allowExternalCalls)
         try c.encode(ext.webPasswordHash != nil, forKey: .hasWebPassword)
         try c.encode(ext.createdAt, forKey: .createdAt)
+        try c.encode(ext.callFeatures.doNotDisturb, forKey: .doNotDisturb)
+        try c.encode(ext.callFeatures.forwardAlways, forKey: .forwardAlways)
+        try c.encode(ext.callFeatures.forwardOnBusy, forKey: .forwardOnBusy)
+        try c.encode(ext.callFeatures.forwardOnNoAnswer, forKey: .forwardOnNoAnswer)
+        try c.encode(ext.callFeatures.forwardOnUnavailable, forKey: .forwardOnUnavailable)
+        try c.encode(ext.callFeatures.noAnswerSeconds, forKey: .noAnswerSeconds)
     }
 }
 

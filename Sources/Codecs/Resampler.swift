@@ -12,6 +12,18 @@ public enum ResamplerError: Error, Equatable, Sendable {
     case invalidChunkSize(Int)
 }
 
+/// How hard a `Resampler`'s filter works: its stopband attenuation and passband.
+public enum ResamplerQuality: Sendable, Hashable {
+    /// ~99 dB stopband, passband to 0.80 of the lower Nyquist frequency: transcoding, playback, recording.
+    case high
+    /// ~65 dB stopband, passband to 0.75 of the lower Nyquist: half the taps. For conference mixing, where every
+    /// participant is converted to the room rate and back each frame and the mix itself is the larger error.
+    case voice
+
+    var attenuation: Double { self == .high ? 99 : 65 }
+    var passband: Double { self == .high ? 0.80 : 0.75 }
+}
+
 /// A streaming polyphase FIR sample-rate converter for mono audio between 8, 16, 24, 32 and 48 kHz.
 ///
 /// The converter designs its own prototype low-pass at init: a windowed sinc with a Kaiser window
@@ -26,11 +38,11 @@ public final class Resampler {
     /// The rates this converter handles, in Hz.
     public static let supportedRates: [Int] = [8000, 16000, 24000, 32000, 48000]
     /// Fraction of the lower Nyquist frequency that is passband (ripple ≤ 0.1 dB below it).
-    public static let passbandFraction: Double = 0.80
+    public static let passbandFraction: Double = ResamplerQuality.high.passband
     /// Design stopband attenuation in dB. The spec is ≥ 70 dB; 99 dB matches or beats libspeexdsp at
     /// quality 5 (measured by `perf/run codecs`), and with the 0.80 passband it needs no more taps per
     /// phase than a 75 dB design at 0.85 did.
-    public static let designAttenuation: Double = 99
+    public static let designAttenuation: Double = ResamplerQuality.high.attenuation
 
     /// Input sampling rate in Hz.
     public let inputRate: Int
@@ -66,7 +78,7 @@ public final class Resampler {
     /// Builds a converter from `inputRate` to `outputRate` (both in `supportedRates`).
     ///
     /// Allocates the filter bank and work buffer; `chunkSize` bounds the work buffer (default 20 ms at 48 kHz).
-    public init(inputRate: Int, outputRate: Int, chunkSize: Int = 960) throws(ResamplerError) {
+    public init(inputRate: Int, outputRate: Int, chunkSize: Int = 960, quality: ResamplerQuality = .high) throws(ResamplerError) {
         guard Self.supportedRates.contains(inputRate) else { throw .unsupportedRate(inputRate) }
         guard Self.supportedRates.contains(outputRate) else { throw .unsupportedRate(outputRate) }
         guard chunkSize > 0 else { throw .invalidChunkSize(chunkSize) }
@@ -83,7 +95,7 @@ public final class Resampler {
             // Same rate: a one-tap identity filter keeps the streaming code path uniform.
             tapsPerPhase = 1
         } else {
-            tapsPerPhase = Self.designTapsPerPhase(inputRate: inputRate, outputRate: outputRate, interpolation: L)
+            tapsPerPhase = Self.designTapsPerPhase(inputRate: inputRate, outputRate: outputRate, interpolation: L, quality: quality)
         }
         let K = tapsPerPhase
         bank = .allocate(capacity: L * K)
@@ -103,7 +115,7 @@ public final class Resampler {
             initialIndex = 0
         } else {
             let prototype = Self.designPrototype(inputRate: inputRate, outputRate: outputRate,
-                                                 interpolation: L, tapsPerPhase: K)
+                                                 interpolation: L, tapsPerPhase: K, quality: quality)
             for p in 0..<L {
                 var sum = 0.0
                 for j in 0..<K { sum += prototype[p + j * L] }
@@ -254,26 +266,28 @@ public final class Resampler {
 
     /// Kaiser's length estimate N ≈ (A − 7.95) / (2.285 Δω), split over `L` phases and rounded up to
     /// a multiple of 8 so the dot product has no scalar tail.
-    private static func designTapsPerPhase(inputRate: Int, outputRate: Int, interpolation L: Int) -> Int {
+    private static func designTapsPerPhase(inputRate: Int, outputRate: Int, interpolation L: Int, quality: ResamplerQuality) -> Int {
         let low = Double(min(inputRate, outputRate))
-        let transition = (1 - passbandFraction) * low / 2
+        let transition = (1 - quality.passband) * low / 2
         let prototypeRate = Double(inputRate * L)
         let deltaOmega = 2 * Double.pi * transition / prototypeRate
-        let length = (designAttenuation - 7.95) / (2.285 * deltaOmega) + 1
+        let length = (quality.attenuation - 7.95) / (2.285 * deltaOmega) + 1
         let perPhase = Int((length / Double(L)).rounded(.up))
         return (perPhase + 7) / 8 * 8
     }
 
     /// The windowed-sinc prototype of `K·L` taps at rate `L × inputRate`; the last tap is zero so the
     /// symmetric part has odd length and an integer centre.
-    private static func designPrototype(inputRate: Int, outputRate: Int, interpolation L: Int, tapsPerPhase K: Int) -> [Double] {
+    private static func designPrototype(
+        inputRate: Int, outputRate: Int, interpolation L: Int, tapsPerPhase K: Int, quality: ResamplerQuality
+    ) -> [Double] {
         let total = K * L
         let odd = total - 1
         let low = Double(min(inputRate, outputRate))
-        let cutoff = (passbandFraction + 1) / 2 * low / 2
+        let cutoff = (quality.passband + 1) / 2 * low / 2
         let prototypeRate = Double(inputRate * L)
         let fc = cutoff / prototypeRate   // cycles per sample
-        let a = designAttenuation
+        let a = quality.attenuation
         let beta = a > 50 ? 0.1102 * (a - 8.7) : 0.5842 * pow(a - 21, 0.4) + 0.07886 * (a - 21)
         let i0Beta = besselI0(beta)
         let center = Double(odd - 1) / 2

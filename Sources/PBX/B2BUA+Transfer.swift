@@ -411,7 +411,8 @@ extension B2BUA {
         case .branch(let w):
             referrerCallID = call.branches[w].callID
             let b = CallBranch(index: call.branches.count, session: target.session, callID: target.callID,
-                               destination: target.destination, local: target.local, target: target.target)
+                               destination: target.destination, local: target.local, target: target.target,
+                               generation: call.generation)
             b.answer = description
             call.branches.append(b)
             call.winner = b.index

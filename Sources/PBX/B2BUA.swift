@@ -34,12 +34,24 @@ public struct CallEvent: Sendable {
 /// codec works, BYE from either side relayed, re-INVITE (hold/unhold) relayed with SDP rewriting. One CDR per
 /// call, handed to `recordSink` when the call ends.
 ///
+/// Call features: per-extension forwarding (always, busy, no answer with the extension's own ring time,
+/// unavailable) and do-not-disturb (486, or the busy destination), followed by `ForwardingChain` with a visited
+/// set and a hop limit (a loop ends with 482, too many forwards with 483, a Warning says why); the CDR lists every
+/// extension and contact tried. The tenant's simultaneous-call limit refuses the call over it with 503 and a
+/// Warning. Caller ID towards the callee from the caller's directory entry with P-Asserted-Identity, or anonymous
+/// without PAI for `Privacy: id`. RFC 4028 session timers on both legs (422 below Min-SE; expiry ends the call
+/// with BYE) and media-timeout hang-up (`handleMediaTimeout`) with their own CDR end reasons.
+///
 /// Threading: confined to the SIP endpoint's event loop (every entry point must be called there; engine
 /// commands run in tasks and hop back). Control plane: allocates freely.
 public final class B2BUA: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// How long the callee may ring before the caller gets 480 (milliseconds).
         public var ringTimeoutMilliseconds: Int64 = 30_000
+        /// RFC 4028 session timers on both legs (120 s, Min-SE 90 s by default; 422 below it); nil: off.
+        public var sessionTimer: SessionTimerPolicy? = SessionTimerPolicy()
+        /// The most forwards followed for one call before it ends with 483.
+        public var forwardHopLimit = 5
         /// How long an ended call's dialogs stay known for stray retransmissions (milliseconds).
         public var lingerMilliseconds: Int64 = 32_000
         /// The address put in Via and Contact when Tandem listens on a wildcard address (0.0.0.0 or ::); nil
@@ -55,6 +67,16 @@ public final class B2BUA: @unchecked Sendable {
         public var answered = 0
         public var ended = 0
         public var rejected = 0
+        /// Calls refused because the tenant's simultaneous-call limit was reached.
+        public var limitRejected = 0
+        /// Forwards followed (always, busy, no answer, unavailable, DND).
+        public var forwarded = 0
+        /// Calls ended because forwarding looped or went past the hop limit.
+        public var forwardLoops = 0
+        /// Calls hung up because a leg received no RTP for the media timeout.
+        public var mediaTimeouts = 0
+        /// Calls ended because a session timer expired.
+        public var sessionsExpired = 0
     }
 
     public let configuration: Configuration
@@ -133,17 +155,31 @@ public final class B2BUA: @unchecked Sendable {
         }
         if handleReplacingInvite(request, source: source, tenant: tenant, user: user) { return }  // B2BUA+Replaces.swift
         if dialogs[callID] != nil { return reject(request, 482) }  // a loop or a merged request
-        let callee: DirectoryUser?
-        do { callee = try registrar.directory.user(tenantID: tenant.id, number: calleeNumber) } catch { return reject(request, 500) }
-        guard let callee, callee.isEnabled else {
-            writeUnconnectedRecord(tenant: tenant, caller: user.number, callee: calleeNumber, reason: .notFound, status: 404)
-            return reject(request, 404)
+        // The tenant's simultaneous-call limit: the call over it is refused before anything is allocated.
+        if let limit = tenant.maxConcurrentCalls, activeCalls(tenantID: tenant.id) >= limit {
+            counters.limitRejected += 1
+            writeUnconnectedRecord(tenant: tenant, caller: user.number, callee: calleeNumber, reason: .callLimit, status: 503)
+            return reject(request, 503, warning: "simultaneous call limit of the tenant reached")
         }
-        let aor = AddressOfRecord(tenantID: tenant.id, user: callee.number, domain: tenant.domain)
-        let bindings = registrar.bindings(for: aor, now: now)
-        guard !bindings.isEmpty else {
-            writeUnconnectedRecord(tenant: tenant, caller: user.number, callee: calleeNumber, reason: .unavailable, status: 480)
-            return reject(request, 480)
+        // Where the call goes: the dialled extension, or where its forwarding and DND lead.
+        var chain = ForwardingChain(caller: user.number, hopLimit: configuration.forwardHopLimit)
+        let step: ForwardingChain.Step
+        do {
+            step = try chain.start(number: calleeNumber, lookup: { try self.lookup(tenant, $0) },
+                                   isRegistered: { !self.registrar.bindings(for: self.aor(tenant, $0), now: now).isEmpty })
+        } catch {
+            return reject(request, 500)
+        }
+        let callee: DirectoryUser
+        switch step {
+        case .end(let status, let reason, let warning):
+            if reason == .forwardLoop { counters.forwardLoops += 1 }
+            writeUnconnectedRecord(tenant: tenant, caller: user.number, callee: calleeNumber, reason: reason, status: status,
+                                   targets: chain.tried.map(\.number))
+            return reject(request, status, warning: warning.isEmpty ? nil : warning)
+        case .ring(let number, _):
+            guard let u = try? lookup(tenant, number) else { return reject(request, 500) }
+            callee = u
         }
         guard let body = SessionBody(message: request), body.isSessionDescription,
               let text = String(bytes: body.bytes, encoding: .utf8),
@@ -154,17 +190,27 @@ public final class B2BUA: @unchecked Sendable {
         }
         let local = localAddress(for: source)
         var configuration = InviteSessionConfiguration()
-        configuration.sessionTimer = nil
+        configuration.sessionTimer = self.configuration.sessionTimer
         let session: InviteSession
+        let first: [InviteSession.Action]
         do {
-            (session, _) = try InviteSession.incoming(request, localTag: TransactionLayer.makeTag(),
-                                                      localContact: local.contact, configuration: configuration)
+            (session, first) = try InviteSession.incoming(request, localTag: TransactionLayer.makeTag(),
+                                                          localContact: local.contact, configuration: configuration)
         } catch {
             return reject(request, 400)
         }
+        if case .terminated = session.state {
+            // Session-Expires below our Min-SE: the session already holds the 422 (RFC 4028 §8.1).
+            for case .sendResponse(let b) in first { respond(b) }
+            counters.rejected += 1
+            return
+        }
         let call = Call(id: UUID().uuidString.lowercased(), tenant: tenant, callerNumber: user.number,
-                        calleeNumber: callee.number, callerFrom: from, callerCallID: callID, callerSource: source,
-                        callerLocal: local, calleeAOR: aor, caller: session, offer: offer)
+                        calleeNumber: calleeNumber, callerUser: user, target: callee, chain: chain, callerFrom: from,
+                        callerCallID: callID, callerSource: source, callerLocal: local, caller: session, offer: offer)
+        call.privacyID = CallerIdentity.requestsPrivacy(request)
+        for number in chain.tried.map(\.number).dropLast() { call.targets.append(number) }
+        if chain.hops > 0 { counters.forwarded += chain.hops }
         calls[call.id] = call
         dialogs[callID] = (call, .caller)
         continuation.yield(CallEvent(kind: .started, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber))
@@ -178,7 +224,7 @@ public final class B2BUA: @unchecked Sendable {
                 let a = try await media.addLeg(session: id, ipv6: ipv6)
                 let b = try await media.addLeg(session: id, ipv6: ipv6)
                 try await media.updateLeg(a, remote: offer.remote)
-                loop.execute { self?.mediaReady(id, caller: a, callee: b, bindings: bindings) }
+                loop.execute { self?.mediaReady(id, caller: a, callee: b) }
             } catch {
                 loop.execute { self?.mediaFailed(id) }
             }
@@ -198,6 +244,16 @@ public final class B2BUA: @unchecked Sendable {
         if let callID = try? ack.callID, let d = transferDialogs[callID] { driveTransfer(d, .request(ack)); return }
         guard let callID = try? ack.callID, let (call, side) = dialogs[callID] else { return }
         feed(call, side, .request(ack))
+    }
+
+    /// The engine reported no RTP for its media timeout on a leg of call `id`'s session: both sides get BYE and
+    /// the CDR says media timeout. Ignored before the answer (a callee may ring, without early media, for longer
+    /// than the media timeout; the ring timeout bounds that phase).
+    public func handleMediaTimeout(callID id: String) {
+        guard let call = calls[id], call.phase == .answered else { return }
+        counters.mediaTimeouts += 1
+        call.warning = "media timeout"
+        abort(call, status: 408, reason: .mediaTimeout, by: .system)
     }
 
     /// The caller cancelled its INVITE (the endpoint already answered the CANCEL).
@@ -229,15 +285,33 @@ public final class B2BUA: @unchecked Sendable {
 
     // MARK: Setting up
 
-    private func mediaReady(_ id: String, caller a: CallMediaLeg, callee b: CallMediaLeg, bindings: [ContactBinding]) {
+    private func mediaReady(_ id: String, caller a: CallMediaLeg, callee b: CallMediaLeg) {
         guard let call = calls[id], call.phase == .preparing else { return }
         call.callerLeg = a
         call.calleeLeg = b
+        call.phase = .ringing
+        ring(call)
+    }
+
+    /// Rings every live contact of the call's current target, in parallel (a new generation of branches).
+    private func ring(_ call: Call) {
+        guard call.phase == .ringing, let b = call.calleeLeg else { return }
+        let target = call.target
+        let bindings = registrar.bindings(for: aor(call.tenant, target.number), now: clock.now())
+        guard !bindings.isEmpty else {
+            // Unregistered since the chain looked (or never reachable): its unavailable rule, else 480.
+            call.targets.append(target.number)
+            return advance(call, after: .unavailable,
+                           fallback: .end(status: 480, reason: .unavailable, warning: "not registered"))
+        }
         let offer = CallSDP.offerToCallee(from: call.offer, leg: b, origin: call.nextOrigin(for: .branch(0), address: b.address),
                                           canTranscode: media.canTranscode)
         let body = SessionBody(bytes: Array(offer.serialized.utf8))
-        call.phase = .ringing
-        call.ringDeadline = clock.now().adding(milliseconds: configuration.ringTimeoutMilliseconds)
+        let ringMilliseconds = target.forwarding.noAnswerSeconds.map { Int64($0) * 1000 } ?? configuration.ringTimeoutMilliseconds
+        call.ringDeadline = clock.now().adding(milliseconds: ringMilliseconds)
+        let identity = CallerIdentity(caller: call.callerUser, domain: call.tenant.domain,
+                                      offeredDisplayName: call.callerFrom.displayName, privacy: call.privacyID)
+        var started = 0
         for binding in bindings {
             guard let destination = Self.destination(of: binding) else { continue }
             let local = localAddress(for: binding.source, kind: destination.kind)
@@ -245,26 +319,31 @@ public final class B2BUA: @unchecked Sendable {
             var invite = SIPMessageBuilder(method: .invite, uri: binding.uri)
             invite.add(.via, via(local))
             invite.add(.maxForwards, "70")
-            var from = NameAddress(displayName: call.callerFrom.displayName,
-                                   uri: SIPURI(user: call.callerNumber, host: call.tenant.domain))
+            var from = identity.from
             from.parameters["tag"] = TransactionLayer.makeTag()
             invite.add(.from, from.description)
-            invite.add(.to, NameAddress(uri: SIPURI(user: call.calleeNumber, host: call.tenant.domain)).description)
+            invite.add(.to, NameAddress(uri: SIPURI(user: target.number, host: call.tenant.domain)).description)
             invite.add(.callID, branchCallID)
             invite.add(.cseq, CSeq(number: 1, method: .invite).description)
             invite.add(.contact, local.contact.description)
+            if let pai = identity.assertedIdentity { invite.add(name: "P-Asserted-Identity", value: pai.description) }
             invite.add(name: "Allow", value: "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY")
+            if let policy = configuration.sessionTimer {
+                SessionTimer.addRequestHeaders(to: &invite, policy: policy)
+            }
             body.apply(to: &invite)
             guard let message = try? SIPMessage(parsing: invite.bytes()) else { continue }
             var configuration = InviteSessionConfiguration()
-            configuration.sessionTimer = nil
+            configuration.sessionTimer = self.configuration.sessionTimer
             let branch = CallBranch(index: call.branches.count,
                                     session: InviteSession(outgoingInvite: message, localContact: local.contact,
                                                            configuration: configuration),
-                                    callID: branchCallID, destination: destination, local: local, target: binding.uri)
+                                    callID: branchCallID, destination: destination, local: local, target: binding.uri,
+                                    generation: call.generation)
             call.branches.append(branch)
-            call.targets.append(binding.uri.description)
+            call.targets.append(target.number + " " + binding.uri.description)
             dialogs[branchCallID] = (call, .branch(branch.index))
+            started += 1
             endpoint.send(request: message, to: destination).whenComplete { [weak self] result in
                 guard let self else { return }
                 switch result {
@@ -273,7 +352,55 @@ public final class B2BUA: @unchecked Sendable {
                 }
             }
         }
-        if call.branches.isEmpty { abort(call, status: 480, reason: .unavailable, by: .system) }
+        if started == 0 { abort(call, status: 480, reason: .unavailable, by: .system) }
+    }
+
+    /// The current target is busy or did not answer: cancel what still rings of it and follow its forwarding
+    /// rule, or end the call with `fallback`.
+    private func advance(_ call: Call, after condition: ForwardCondition, fallback: ForwardingChain.Step) {
+        guard call.phase == .ringing, call.winner == nil else { return }
+        for branch in call.currentBranches where !branch.isTerminated { feed(call, .branch(branch.index), .hangup) }
+        call.ringDeadline = nil
+        let tenant = call.tenant, now = clock.now()
+        let step: ForwardingChain.Step
+        do {
+            step = try call.chain.next(after: condition, current: call.target, fallback: fallback,
+                                       lookup: { try self.lookup(tenant, $0) },
+                                       isRegistered: { !self.registrar.bindings(for: self.aor(tenant, $0), now: now).isEmpty })
+        } catch {
+            return abort(call, status: 500, reason: .failed, by: .system)
+        }
+        switch step {
+        case .end(let status, let reason, let warning):
+            if reason == .forwardLoop { counters.forwardLoops += 1 }
+            // Extensions the chain passed through without ringing them.
+            let rung = Set(call.targets.map { String($0.split(separator: " ").first ?? "") })
+            for entry in call.chain.tried where !rung.contains(entry.number) { call.targets.append(entry.number) }
+            if !warning.isEmpty { call.warning = warning }
+            abort(call, status: status, reason: reason, by: reason == .busy || reason == .noAnswer ? .callee : .system)
+        case .ring(let number, _):
+            guard let next = try? lookup(tenant, number) else { return abort(call, status: 500, reason: .failed, by: .system) }
+            let rung = Set(call.targets.map { String($0.split(separator: " ").first ?? "") })
+            for entry in call.chain.tried.dropLast() where !rung.contains(entry.number) { call.targets.append(entry.number) }
+            counters.forwarded += 1
+            call.generation += 1
+            call.earlyBranch = nil
+            call.target = next
+            ring(call)
+        }
+    }
+
+    private func lookup(_ tenant: DirectoryTenant, _ number: String) throws -> DirectoryUser? {
+        try registrar.directory.user(tenantID: tenant.id, number: number)
+    }
+
+    private func aor(_ tenant: DirectoryTenant, _ number: String) -> AddressOfRecord {
+        AddressOfRecord(tenantID: tenant.id, user: number, domain: tenant.domain)
+    }
+
+    /// Calls of `tenantID` not yet ended.
+    public func activeCalls(tenantID: String) -> Int {
+        calls.values.reduce(0) { $0 + ($1.tenant.id == tenantID && $1.phase != .ended ? 1 : 0) }
     }
 
     private func mediaFailed(_ id: String) {
@@ -309,7 +436,10 @@ public final class B2BUA: @unchecked Sendable {
     private func perform(_ actions: [InviteSession.Action], _ call: Call, _ side: CallSide) {
         for action in actions {
             switch action {
-            case .sendResponse(let b):
+            case .sendResponse(var b):
+                if side == .caller, let warning = call.warning, case .response(let code, _) = b.startLine, code >= 300 {
+                    b.add(name: "Warning", value: "399 tandem \"" + warning + "\"")
+                }
                 respond(b)
             case .retransmitResponse(let b):
                 // The INVITE server transaction is gone after a 2xx; retransmissions go straight to the caller.
@@ -370,6 +500,7 @@ public final class B2BUA: @unchecked Sendable {
     private func provisional(_ call: Call, _ index: Int, code: Int, body: SessionBody?) {
         guard call.phase == .ringing, call.winner == nil else { return }
         let branch = call.branches[index]
+        guard branch.generation == call.generation else { return }
         if code == 180 { continuation.yield(CallEvent(kind: .ringing, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber)) }
         // Early media: the first branch with an SDP answer is what the caller hears.
         if let body, body.isSessionDescription, call.earlyBranch == nil || call.earlyBranch == index,
@@ -388,7 +519,7 @@ public final class B2BUA: @unchecked Sendable {
             break  // the caller's ACK: the call is fully up
         case .branch(let i):
             let branch = call.branches[i]
-            guard call.phase == .ringing, call.winner == nil else {
+            guard call.phase == .ringing, call.winner == nil, branch.generation == call.generation else {
                 // A second 2xx (crossed our CANCEL): hang this branch up.
                 if call.winner != i { feed(call, side, .hangup) }
                 return
@@ -533,7 +664,10 @@ public final class B2BUA: @unchecked Sendable {
             switch reason {
             case .remoteBye:
                 finish(call, reason: .normal, by: .caller, status: nil)
-            case .ackTimeout, .dialogGone, .sessionExpired:
+            case .sessionExpired:
+                counters.sessionsExpired += 1
+                finish(call, reason: .sessionExpired, by: .system, status: nil)
+            case .ackTimeout, .dialogGone:
                 finish(call, reason: call.acceptedCaller ? .normal : .failed, by: .system, status: nil)
             case .localBye, .cancelled, .rejected, .prackTimeout:
                 break  // Tandem ended it; `finish` or `abort` is already running
@@ -544,7 +678,10 @@ public final class B2BUA: @unchecked Sendable {
             if call.winner == i {
                 guard call.phase != .ended else { return }
                 switch reason {
-                case .remoteBye, .dialogGone, .sessionExpired, .ackTimeout:
+                case .sessionExpired:
+                    counters.sessionsExpired += 1
+                    finish(call, reason: .sessionExpired, by: .system, status: nil)
+                case .remoteBye, .dialogGone, .ackTimeout:
                     finish(call, reason: .normal, by: .callee, status: nil)
                 case .rejected(let code):
                     finish(call, reason: .failed, by: .callee, status: code)
@@ -561,18 +698,20 @@ public final class B2BUA: @unchecked Sendable {
         }
     }
 
-    /// A branch ended without answering; when it was the last one, the caller gets the best final status.
+    /// A branch ended without answering; when it was the last one of the current target, the target is busy
+    /// (its busy rule applies) or unavailable, and the caller gets the best final status.
     private func branchFailed(_ call: Call, _ branch: CallBranch, status: Int) {
         branch.isTerminated = true
         if branch.failureStatus == nil { branch.failureStatus = status }
-        guard call.phase == .ringing, call.winner == nil else { return }
+        guard call.phase == .ringing, call.winner == nil, branch.generation == call.generation else { return }
         // 6xx ends the search at once (RFC 3261 §16.7 step 5).
         if status >= 600 {
             abort(call, status: status, reason: status == 600 ? .busy : .rejected, by: .callee)
             return
         }
-        guard call.branches.allSatisfy({ $0.isTerminated }) else { return }
-        let statuses = call.branches.compactMap(\.failureStatus)
+        let current = call.currentBranches
+        guard current.allSatisfy({ $0.isTerminated }) else { return }
+        let statuses = current.compactMap(\.failureStatus)
         let final: Int
         if statuses.contains(486) {
             final = 486
@@ -582,7 +721,12 @@ public final class B2BUA: @unchecked Sendable {
             final = 480
         }
         let reason: CallDetailRecord.EndReason = final == 486 ? .busy : final == 480 ? .unavailable : .rejected
-        abort(call, status: final, reason: reason, by: .callee)
+        let fallback = ForwardingChain.Step.end(status: final, reason: reason, warning: "")
+        switch final {
+        case 486: advance(call, after: .busy, fallback: fallback)
+        case 480: advance(call, after: .unavailable, fallback: fallback)
+        default: abort(call, status: final, reason: reason, by: .callee)
+        }
     }
 
     /// Ends an unanswered (or failing) call: the caller gets `status` (or BYE if it was answered), every branch
@@ -637,11 +781,11 @@ public final class B2BUA: @unchecked Sendable {
     }
 
     private func writeUnconnectedRecord(tenant: DirectoryTenant, caller: String, callee: String,
-                                        reason: CallDetailRecord.EndReason, status: Int) {
+                                        reason: CallDetailRecord.EndReason, status: Int, targets: [String] = []) {
         counters.rejected += 1
         let now = Date()
         let record = CallDetailRecord(id: UUID().uuidString.lowercased(), tenantID: tenant.id, caller: caller, callee: callee,
-                                      targets: [], startedAt: now, answeredAt: nil, endedAt: now, endReason: reason,
+                                      targets: targets, startedAt: now, answeredAt: nil, endedAt: now, endReason: reason,
                                       sipStatus: status, hungUpBy: .system, callerCodec: nil, calleeCodec: nil,
                                       transcoded: false)
         recordSink(record)
@@ -655,7 +799,7 @@ public final class B2BUA: @unchecked Sendable {
         for call in calls.values {
             if let deadline = call.ringDeadline, now >= deadline, call.phase == .ringing {
                 call.ringDeadline = nil
-                abort(call, status: 480, reason: .noAnswer, by: .system)
+                advance(call, after: .noAnswer, fallback: .end(status: 480, reason: .noAnswer, warning: ""))
                 continue
             }
             if let d = call.caller.nextDeadline, now >= d { feed(call, .caller, .timer) }
@@ -671,8 +815,9 @@ public final class B2BUA: @unchecked Sendable {
         if let m = try? SIPMessage(parsing: b.bytes()) { endpoint.respond(m) }
     }
 
-    private func reject(_ request: SIPMessage, _ status: Int) {
-        if let b = try? SIPMessageBuilder.response(to: request, statusCode: status, toTag: TransactionLayer.makeTag()) {
+    private func reject(_ request: SIPMessage, _ status: Int, warning: String? = nil) {
+        if var b = try? SIPMessageBuilder.response(to: request, statusCode: status, toTag: TransactionLayer.makeTag()) {
+            if let warning { b.add(name: "Warning", value: "399 tandem \"" + warning + "\"") }
             respond(b)
         }
     }

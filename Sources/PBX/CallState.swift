@@ -24,6 +24,8 @@ final class CallBranch: @unchecked Sendable {
     /// Where Tandem's Via and Contact point on this branch's transport.
     let local: CallLocalAddress
     let target: SIPURI
+    /// Which forwarding step of the call this branch belongs to; branches of earlier steps are being cancelled.
+    let generation: Int
     /// The INVITE's client transaction, once sent.
     var inviteKey: TransactionKey?
     /// The final status when the branch failed (487 when cancelled).
@@ -33,7 +35,8 @@ final class CallBranch: @unchecked Sendable {
     var answer: CallAudioDescription?
 
     init(index: Int, session: InviteSession, callID: String, destination: SIPTransportDestination, local: CallLocalAddress,
-         target: SIPURI) {
+         target: SIPURI, generation: Int = 0) {
+        self.generation = generation
         self.index = index
         self.session = session
         self.callID = callID
@@ -84,13 +87,25 @@ final class Call: @unchecked Sendable {
     let id: String
     let tenant: DirectoryTenant
     let callerNumber: String
+    /// The dialled number.
     let calleeNumber: String
+    /// The caller's directory entry (caller ID).
+    let callerUser: DirectoryUser
+    /// The caller asked for `Privacy: id` (RFC 3323/3325): the callee sees an anonymous caller and no PAI.
+    var privacyID = false
+    /// The extension ringing now (the dialled one, or where forwarding led).
+    var target: DirectoryUser
+    /// The forwarding chain followed so far.
+    var chain: ForwardingChain
+    /// Bumped on every forward; branches of older generations are cancelled and ignored.
+    var generation = 0
+    /// A Warning header text for the caller's final response, when Tandem ends the call itself.
+    var warning: String?
     let callerFrom: NameAddress
     /// The caller slot's dialog; a transfer may put another party in this slot (var for B2BUA+Transfer.swift).
     var callerCallID: String
     var callerSource: SIPTransportSource
     var callerLocal: CallLocalAddress
-    let calleeAOR: AddressOfRecord
     var caller: InviteSession
     let offer: CallAudioDescription
     var phase: Phase = .preparing
@@ -121,10 +136,16 @@ final class Call: @unchecked Sendable {
     var transfer: CallTransfer?
     /// The o= session id a party moved in from another call keeps seeing (RFC 3264 §8; B2BUA+Transfer.swift).
     var transferredSDPSessionIDs: [CallSide: String] = [:]
+    /// The branches of the current forwarding step.
+    var currentBranches: [CallBranch] { branches.filter { $0.generation == generation } }
 
-    init(id: String, tenant: DirectoryTenant, callerNumber: String, calleeNumber: String, callerFrom: NameAddress,
-         callerCallID: String, callerSource: SIPTransportSource, callerLocal: CallLocalAddress, calleeAOR: AddressOfRecord,
+    init(id: String, tenant: DirectoryTenant, callerNumber: String, calleeNumber: String, callerUser: DirectoryUser,
+         target: DirectoryUser, chain: ForwardingChain, callerFrom: NameAddress,
+         callerCallID: String, callerSource: SIPTransportSource, callerLocal: CallLocalAddress,
          caller: InviteSession, offer: CallAudioDescription) {
+        self.callerUser = callerUser
+        self.target = target
+        self.chain = chain
         self.id = id
         self.tenant = tenant
         self.callerNumber = callerNumber
@@ -133,7 +154,6 @@ final class Call: @unchecked Sendable {
         self.callerCallID = callerCallID
         self.callerSource = callerSource
         self.callerLocal = callerLocal
-        self.calleeAOR = calleeAOR
         self.caller = caller
         self.offer = offer
     }

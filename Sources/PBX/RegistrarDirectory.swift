@@ -4,10 +4,13 @@ import Store
 public struct DirectoryTenant: Sendable, Hashable {
     public var id: String
     public var domain: String
+    /// The tenant's simultaneous-call limit; nil: unlimited.
+    public var maxConcurrentCalls: Int?
 
-    public init(id: String, domain: String) {
+    public init(id: String, domain: String, maxConcurrentCalls: Int? = nil) {
         self.id = id
         self.domain = domain
+        self.maxConcurrentCalls = maxConcurrentCalls
     }
 }
 
@@ -19,12 +22,22 @@ public struct DirectoryUser: Sendable, Hashable {
     public var ha1MD5: String
     /// Hex SHA-256(number:domain:password).
     public var ha1SHA256: String
+    /// The name presented as caller ID ("" when none).
+    public var displayName: String
+    /// The number presented as caller ID instead of the extension number, if set.
+    public var outboundCallerID: String?
+    /// Forwarding and do-not-disturb.
+    public var forwarding: CallForwarding
 
-    public init(number: String, isEnabled: Bool, ha1MD5: String, ha1SHA256: String) {
+    public init(number: String, isEnabled: Bool, ha1MD5: String, ha1SHA256: String, displayName: String = "",
+                outboundCallerID: String? = nil, forwarding: CallForwarding = CallForwarding()) {
         self.number = number
         self.isEnabled = isEnabled
         self.ha1MD5 = ha1MD5
         self.ha1SHA256 = ha1SHA256
+        self.displayName = displayName
+        self.outboundCallerID = outboundCallerID
+        self.forwarding = forwarding
     }
 }
 
@@ -44,12 +57,16 @@ public struct StoreDirectory: RegistrarDirectory, Sendable {
     public init(store: TandemStore) { self.store = store }
 
     public func tenant(domain: String) throws -> DirectoryTenant? {
-        try store.tenant(domain: domain).map { DirectoryTenant(id: $0.id, domain: $0.domain) }
+        try store.tenant(domain: domain).map {
+            DirectoryTenant(id: $0.id, domain: $0.domain, maxConcurrentCalls: $0.maxConcurrentCalls)
+        }
     }
 
     public func user(tenantID: String, number: String) throws -> DirectoryUser? {
         try store.extensionRecord(tenantID: tenantID, number: number).map {
-            DirectoryUser(number: $0.number, isEnabled: $0.isEnabled, ha1MD5: $0.sipHA1MD5, ha1SHA256: $0.sipHA1SHA256)
+            DirectoryUser(number: $0.number, isEnabled: $0.isEnabled, ha1MD5: $0.sipHA1MD5, ha1SHA256: $0.sipHA1SHA256,
+                          displayName: $0.displayName, outboundCallerID: $0.outboundCallerID,
+                          forwarding: CallForwarding($0.callFeatures))
         }
     }
 }

@@ -70,7 +70,14 @@ public struct SIPMessage: Sendable {
         }
 
         guard let first = lineEnd(from: pos) else { throw .missingHeaderTerminator }
-        let startLine = try Self.parseStartLine(input[pos..<first.contentEnd])
+        let startLine: StartLine
+        var methodRange: Range<Int>?
+        if let fast = Self.fastRequestLine(input, pos..<first.contentEnd) {
+            startLine = fast.0
+            methodRange = fast.method
+        } else {
+            startLine = try Self.parseStartLine(input[pos..<first.contentEnd])
+        }
         pos = first.next
 
         var entries: [SIPHeaderIndexEntry] = []
@@ -99,7 +106,7 @@ public struct SIPMessage: Sendable {
             for i in pos..<nameEnd where !Byte.isToken(input[i]) { throw .malformedHeaderLine }
             var valueStart = colon + 1
             while valueStart < line.contentEnd, Byte.isWhitespace(input[valueStart]) { valueStart += 1 }
-            let name = SIPHeaderName(String(decoding: input[pos..<nameEnd], as: UTF8.self))
+            let name = SIPHeaderName.fromBytes(input, pos..<nameEnd)
             entries.append(SIPHeaderIndexEntry(name: name, nameRange: pos..<nameEnd, valueRange: valueStart..<line.contentEnd))
         }
         guard terminated else { throw .missingHeaderTerminator }
@@ -108,8 +115,16 @@ public struct SIPMessage: Sendable {
         var bodyEnd = n
         var declared: UInt64?
         for e in entries where e.name == .contentLength {
-            let text = Self.unfold(input, e.valueRange)
-            guard let v = parseDecimal(text, maximum: Self.maximumContentLength) else { throw .invalidContentLength }
+            let v: UInt64
+            if let line = Self.singleLineValue(input, e.valueRange) {
+                guard let n = Self.decimal(input, line, maximum: Self.maximumContentLength) else { throw .invalidContentLength }
+                v = n
+            } else {
+                guard let n = parseDecimal(Self.unfold(input, e.valueRange), maximum: Self.maximumContentLength) else {
+                    throw .invalidContentLength
+                }
+                v = n
+            }
             if let d = declared, d != v { throw .invalidContentLength }
             declared = v
         }
@@ -129,11 +144,54 @@ public struct SIPMessage: Sendable {
         }
         bodyRange = (pos - shift)..<(bodyEnd - shift)
         self.startLine = startLine
-        try checkMandatoryHeaders()
+        try checkMandatoryHeaders(methodRange: methodRange.map { ($0.lowerBound - shift)..<($0.upperBound - shift) })
     }
 
     /// RFC 3261 §8.1.1 mandatory headers, and the cheap scalar checks every transaction needs (§8.2.2).
-    private func checkMandatoryHeaders() throws(SIPParseError) {
+    /// One pass over the index; well-formed CSeq, Max-Forwards and Call-ID values are checked on bytes, anything
+    /// else goes to the general checks, which throw the precise error.
+    private func checkMandatoryHeaders(methodRange: Range<Int>?) throws(SIPParseError) {
+        var via = 0, from = 0, to = 0, callID = -1, cseq = -1, maxForwards = -1
+        var callIDs = 0, cseqs = 0, maxForwardses = 0
+        for (i, e) in index.enumerated() {
+            let n = e.name
+            if n == .via {
+                via += 1
+            } else if n == .from {
+                from += 1
+            } else if n == .to {
+                to += 1
+            } else if n == .callID {
+                if callID < 0 { callID = i }
+                callIDs += 1
+            } else if n == .cseq {
+                if cseq < 0 { cseq = i }
+                cseqs += 1
+            } else if n == .maxForwards {
+                if maxForwards < 0 { maxForwards = i }
+                maxForwardses += 1
+            }
+        }
+        guard via > 0, from == 1, to == 1, callIDs == 1, cseqs == 1, maxForwardses <= 1 else {
+            return try checkMandatoryHeadersGenerally()
+        }
+        // A request's CSeq is compared with its method by bytes; a response's CSeq just has to be well-formed.
+        let isRequest = if case .request = startLine { true } else { false }
+        guard isRequest == (methodRange != nil),
+              Self.fastCSeqMatches(bytes, index[cseq].valueRange, method: methodRange) else {
+            return try checkMandatoryHeadersGenerally()
+        }
+        if maxForwards >= 0 {
+            guard let v = Self.singleLineValue(bytes, index[maxForwards].valueRange), Self.decimal(bytes, v, maximum: 255) != nil else {
+                return try checkMandatoryHeadersGenerally()
+            }
+        }
+        guard let id = Self.singleLineValue(bytes, index[callID].valueRange), !id.isEmpty else {
+            return try checkMandatoryHeadersGenerally()
+        }
+    }
+
+    private func checkMandatoryHeadersGenerally() throws(SIPParseError) {
         for name in [SIPHeaderName.via, .from, .to, .callID, .cseq] where !contains(name) {
             throw .missingMandatoryHeader(name.description)
         }

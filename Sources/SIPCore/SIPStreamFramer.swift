@@ -114,7 +114,7 @@ public struct SIPStreamFramer: Sendable {
                 if colon < i, lineStart < colon, !Byte.isWhitespace(buffer[lineStart]) {
                     var nameEnd = colon
                     while nameEnd > lineStart, Byte.isWhitespace(buffer[nameEnd - 1]) { nameEnd -= 1 }
-                    let name = SIPHeaderName(String(decoding: buffer[lineStart..<nameEnd], as: UTF8.self))
+                    let name = SIPHeaderName.fromBytes(buffer, lineStart..<nameEnd)
                     if name == .contentLength {
                         let value = String(decoding: buffer[(colon + 1)..<i], as: UTF8.self).trimmingLWS
                         guard !value.isEmpty, value.utf8.allSatisfy(Byte.isDigit) else { return -1 }

@@ -165,6 +165,14 @@ public final class SIPEndpoint: @unchecked Sendable {
     /// Answers without a transaction (RFC 3261 §8.2.7). Over UDP with rport, or when Via names the source
     /// itself, the response goes straight back to the packet's source; otherwise by §18.2.2.
     private func sendStatelessResponse(to request: SIPMessage, statusCode: Int, source: SIPTransportSource) {
+        // UDP straight back to the source: written from the request's raw bytes (see `writeDatagramResponse`).
+        var direct = ByteBufferAllocator().buffer(capacity: 512)
+        if stateless.writeDatagramResponse(statusCode: statusCode, reasonPhrase: SIPMessageBuilder.reasonPhrase(for: statusCode),
+                                           to: request, source: source, into: &direct) {
+            statelessResponses += 1
+            transports.sendDatagram(direct, to: source.remote)
+            return
+        }
         guard let topVia = request.values(.via).first, let via = try? Via(parsing: topVia[...]) else {
             invalidMessages += 1
             return

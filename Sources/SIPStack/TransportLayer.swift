@@ -42,7 +42,9 @@ public final class SIPTransportLayer: @unchecked Sendable {
 
     // Confined to `eventLoop`.
     private var table: SIPConnectionTable<any Channel>
-    private var udpChannels: [any Channel] = []
+    /// UDP listeners with their address family (read once at bind: `Channel.localAddress` takes a lock) and
+    /// their datagram handler (which says whether a read batch is in progress, so sends can skip the flush).
+    private var udpChannels: [(family: NIOBSDSocket.ProtocolFamily?, channel: any Channel, handler: SIPDatagramHandler)] = []
     private var listeners: [any Channel] = []
     private var nextConnectionNumber: UInt64 = 1
     // Writes to WS/WSS connections still upgrading, and outgoing connections still being set up (so that
@@ -63,6 +65,9 @@ public final class SIPTransportLayer: @unchecked Sendable {
         table = SIPConnectionTable(maximumPerIP: configuration.maximumConnectionsPerIP)
     }
 
+    /// Datagrams read per `recvmmsg` on a UDP listener.
+    static let udpReadBatch = 16
+
     // MARK: Listening
 
     /// Starts a listener for `kind` on `host`:`port` (port 0 picks a free one); returns the bound address.
@@ -75,19 +80,21 @@ public final class SIPTransportLayer: @unchecked Sendable {
             let deliver = onMessage
             bound = DatagramBootstrap(group: eventLoop)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                // SIP datagrams may be up to 64 KiB (RFC 3261 §18.1.1 allows large UDP when MTU permits).
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                // Up to `udpReadBatch` datagrams per recvmmsg; NIO cuts the receive buffer into that many slices,
+                // each of 64 KiB because SIP datagrams may be that large (RFC 3261 §18.1.1 allows large UDP when
+                // the MTU permits).
+                .channelOption(.datagramVectorReadMessageCount, value: Self.udpReadBatch)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536 * Self.udpReadBatch))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandlers([
-                            SIPDatagramHandler(counters: counters, maximumMessageSize: maximum),
-                            SIPDeliveryHandler(deliver: deliver),
-                        ])
+                        try channel.pipeline.syncOperations.addHandler(
+                            SIPDatagramHandler(counters: counters, maximumMessageSize: maximum, deliver: deliver))
                     }
                 }
                 .bind(host: host, port: port)
-                .map { channel in
-                    self.udpChannels.append(channel)
+                .flatMapThrowing { channel in
+                    let handler = try channel.pipeline.syncOperations.handler(type: SIPDatagramHandler.self)
+                    self.udpChannels.append((channel.localAddress?.protocol, channel, handler))
                     return channel
                 }
         case .tcp, .tls, .ws, .wss:
@@ -200,7 +207,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
         }
         return eventLoop.flatSubmit {
             if destination.kind == .udp {
-                guard let channel = self.udpChannels.first(where: { $0.localAddress?.protocol == destination.address.protocol }) else {
+                guard let channel = self.udpChannels.first(where: { $0.family == destination.address.protocol })?.channel else {
                     return self.eventLoop.makeFailedFuture(SIPTransportError.noListener(.udp))
                 }
                 return channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination.address, data: message)).map { nil }
@@ -221,9 +228,14 @@ public final class SIPTransportLayer: @unchecked Sendable {
             _ = send(message, to: SIPTransportDestination(kind: .udp, address: address))
             return true
         }
-        guard let channel = udpChannels.first(where: { $0.localAddress?.protocol == address.protocol }) else { return false }
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: message), promise: nil)
-        return true
+        let family = address.protocol
+        for udp in udpChannels where udp.family == family {
+            // Inside a read batch the datagram handler flushes once at its end (one sendmmsg for the batch).
+            udp.channel.write(AddressedEnvelope(remoteAddress: address, data: message), promise: nil)
+            if !udp.handler.isReading { udp.channel.flush() }
+            return true
+        }
+        return false
     }
 
     /// Sends one serialised message over an existing connection (responses on the request's connection,

@@ -1,6 +1,6 @@
-import NIOConcurrencyHelpers
 import NIOCore
 import SIPCore
+import Synchronization
 
 /// Identifies one stream connection (TCP, TLS, WS, WSS) for its lifetime; RFC 5626 flows are keyed by it.
 public struct SIPTransportConnectionID: Hashable, Sendable, CustomStringConvertible {
@@ -65,8 +65,8 @@ public struct SIPTransportDestination: Hashable, Sendable {
     }
 }
 
-/// Per-transport counters of what the transports received, dropped and refused. Any thread; each
-/// increment takes a lock (control plane: SIP messages, not media packets).
+/// Per-transport counters of what the transports received, dropped and refused. Any thread; lock-free
+/// (one relaxed atomic add per increment), so the receive path of every message can count.
 public final class SIPTransportCounters: Sendable {
     /// The counts for one transport at one moment.
     public struct Snapshot: Hashable, Sendable {
@@ -89,20 +89,78 @@ public final class SIPTransportCounters: Sendable {
         public init() {}
     }
 
-    private let counts = NIOLockedValueBox([Snapshot](repeating: Snapshot(), count: SIPTransportKind.allCases.count))
+    /// One counter of a snapshot, for the allocation-free `increment`.
+    enum Counter: Int, CaseIterable {
+        case received, garbage, oversize, rejected, keepAlives, refusedConnections, idleClosed
+
+        init?(_ keyPath: WritableKeyPath<Snapshot, Int>) {
+            switch keyPath {
+            case \Snapshot.received: self = .received
+            case \Snapshot.garbage: self = .garbage
+            case \Snapshot.oversize: self = .oversize
+            case \Snapshot.rejected: self = .rejected
+            case \Snapshot.keepAlives: self = .keepAlives
+            case \Snapshot.refusedConnections: self = .refusedConnections
+            case \Snapshot.idleClosed: self = .idleClosed
+            default: return nil
+            }
+        }
+    }
+
+    /// The counters of one transport.
+    private final class Cells: Sendable {
+        let received = Atomic<Int>(0)
+        let garbage = Atomic<Int>(0)
+        let oversize = Atomic<Int>(0)
+        let rejected = Atomic<Int>(0)
+        let keepAlives = Atomic<Int>(0)
+        let refusedConnections = Atomic<Int>(0)
+        let idleClosed = Atomic<Int>(0)
+
+        func add(_ counter: Counter) {
+            switch counter {
+            case .received: received.add(1, ordering: .relaxed)
+            case .garbage: garbage.add(1, ordering: .relaxed)
+            case .oversize: oversize.add(1, ordering: .relaxed)
+            case .rejected: rejected.add(1, ordering: .relaxed)
+            case .keepAlives: keepAlives.add(1, ordering: .relaxed)
+            case .refusedConnections: refusedConnections.add(1, ordering: .relaxed)
+            case .idleClosed: idleClosed.add(1, ordering: .relaxed)
+            }
+        }
+
+        var snapshot: Snapshot {
+            var s = Snapshot()
+            s.received = received.load(ordering: .relaxed)
+            s.garbage = garbage.load(ordering: .relaxed)
+            s.oversize = oversize.load(ordering: .relaxed)
+            s.rejected = rejected.load(ordering: .relaxed)
+            s.keepAlives = keepAlives.load(ordering: .relaxed)
+            s.refusedConnections = refusedConnections.load(ordering: .relaxed)
+            s.idleClosed = idleClosed.load(ordering: .relaxed)
+            return s
+        }
+    }
+
+    private let cells: [Cells] = SIPTransportKind.allCases.map { _ in Cells() }
 
     /// Zeroed counters.
     public init() {}
 
     /// Adds one to a counter of `kind`.
     public func increment(_ kind: SIPTransportKind, _ counter: WritableKeyPath<Snapshot, Int>) {
-        let i = kind.counterIndex
-        counts.withLockedValue { $0[i][keyPath: counter] += 1 }
+        guard let c = Counter(counter) else { return }
+        cells[kind.counterIndex].add(c)
     }
 
-    /// The current counts of `kind`.
+    /// Adds one to a counter of `kind` (no key-path comparison; for per-message paths).
+    func increment(_ kind: SIPTransportKind, _ counter: Counter) {
+        cells[kind.counterIndex].add(counter)
+    }
+
+    /// The current counts of `kind` (each counter read atomically; the set is not one atomic snapshot).
     public func snapshot(_ kind: SIPTransportKind) -> Snapshot {
-        counts.withLockedValue { $0[kind.counterIndex] }
+        cells[kind.counterIndex].snapshot
     }
 }
 

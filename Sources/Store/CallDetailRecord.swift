@@ -27,6 +27,14 @@ public struct CallDetailRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
         case failed
         /// Answered, then transferred (REFER): the record covers the call until its last party hung up.
         case transferred
+        /// No RTP on a leg for the media timeout: Tandem hung up both sides.
+        case mediaTimeout = "media_timeout"
+        /// The RFC 4028 session timer ran out without a refresh.
+        case sessionExpired = "session_expired"
+        /// The tenant's simultaneous-call limit was reached.
+        case callLimit = "call_limit"
+        /// Forwarding led back to an extension already tried, or past the hop limit.
+        case forwardLoop = "forward_loop"
     }
 
     /// Who ended the call.
@@ -40,7 +48,8 @@ public struct CallDetailRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
     public var caller: String
     /// The dialled number.
     public var callee: String
-    /// Every contact URI the call rang, in order.
+    /// Every target the call tried, in order: "NUMBER CONTACT-URI" for each contact rung, "NUMBER" for an
+    /// extension tried without ringing (forwarded on, unavailable, DND).
     public var targets: [String]
     public var startedAt: Date
     public var answeredAt: Date?

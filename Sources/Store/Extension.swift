@@ -31,11 +31,14 @@ public struct Extension: Codable, Sendable, Hashable, FetchableRecord, Persistab
     /// `pbkdf2-sha256$…` of the web password; nil when the extension has no web login.
     public var webPasswordHash: String?
     public var createdAt: Date
+    /// Call forwarding and do-not-disturb (migration v5-call-features; all off by default).
+    public var callFeatures: ExtensionCallFeatures
 
     public init(id: String, tenantID: String, number: String, displayName: String, email: String? = nil,
                 outboundCallerID: String? = nil, isEnabled: Bool = true, recordsCalls: Bool = false,
                 allowsExternalCalls: Bool = false, sipHA1MD5: String, sipHA1SHA256: String,
-                webPasswordHash: String? = nil, createdAt: Date = Date()) {
+                webPasswordHash: String? = nil, createdAt: Date = Date(),
+                callFeatures: ExtensionCallFeatures = ExtensionCallFeatures()) {
         self.id = id
         self.tenantID = tenantID
         self.number = number
@@ -49,13 +52,15 @@ public struct Extension: Codable, Sendable, Hashable, FetchableRecord, Persistab
         self.sipHA1SHA256 = sipHA1SHA256
         self.webPasswordHash = webPasswordHash
         self.createdAt = createdAt
+        self.callFeatures = callFeatures
     }
 
     /// The editable settings of this extension.
     public var settings: ExtensionSettings {
         get {
             ExtensionSettings(displayName: displayName, email: email, outboundCallerID: outboundCallerID,
-                              isEnabled: isEnabled, recordsCalls: recordsCalls, allowsExternalCalls: allowsExternalCalls)
+                              isEnabled: isEnabled, recordsCalls: recordsCalls, allowsExternalCalls: allowsExternalCalls,
+                              callFeatures: callFeatures)
         }
         set {
             displayName = newValue.displayName
@@ -64,6 +69,7 @@ public struct Extension: Codable, Sendable, Hashable, FetchableRecord, Persistab
             isEnabled = newValue.isEnabled
             recordsCalls = newValue.recordsCalls
             allowsExternalCalls = newValue.allowsExternalCalls
+            callFeatures = newValue.callFeatures
         }
     }
 
@@ -80,6 +86,42 @@ public struct Extension: Codable, Sendable, Hashable, FetchableRecord, Persistab
         case webPasswordHash = "web_password_hash"
         case createdAt = "created_at"
     }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        tenantID = try c.decode(String.self, forKey: .tenantID)
+        number = try c.decode(String.self, forKey: .number)
+        displayName = try c.decode(String.self, forKey: .displayName)
+        email = try c.decodeIfPresent(String.self, forKey: .email)
+        outboundCallerID = try c.decodeIfPresent(String.self, forKey: .outboundCallerID)
+        isEnabled = try c.decode(Bool.self, forKey: .isEnabled)
+        recordsCalls = try c.decode(Bool.self, forKey: .recordsCalls)
+        allowsExternalCalls = try c.decode(Bool.self, forKey: .allowsExternalCalls)
+        sipHA1MD5 = try c.decode(String.self, forKey: .sipHA1MD5)
+        sipHA1SHA256 = try c.decode(String.self, forKey: .sipHA1SHA256)
+        webPasswordHash = try c.decodeIfPresent(String.self, forKey: .webPasswordHash)
+        createdAt = try c.decode(Date.self, forKey: .createdAt)
+        callFeatures = try ExtensionCallFeatures(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(tenantID, forKey: .tenantID)
+        try c.encode(number, forKey: .number)
+        try c.encode(displayName, forKey: .displayName)
+        try c.encode(email, forKey: .email)
+        try c.encode(outboundCallerID, forKey: .outboundCallerID)
+        try c.encode(isEnabled, forKey: .isEnabled)
+        try c.encode(recordsCalls, forKey: .recordsCalls)
+        try c.encode(allowsExternalCalls, forKey: .allowsExternalCalls)
+        try c.encode(sipHA1MD5, forKey: .sipHA1MD5)
+        try c.encode(sipHA1SHA256, forKey: .sipHA1SHA256)
+        try c.encode(webPasswordHash, forKey: .webPasswordHash)
+        try c.encode(createdAt, forKey: .createdAt)
+        try callFeatures.encode(to: encoder)
+    }
 }
 
 /// The fields of an extension an administrator edits, apart from its number and passwords.
@@ -90,15 +132,19 @@ public struct ExtensionSettings: Sendable, Hashable {
     public var isEnabled: Bool
     public var recordsCalls: Bool
     public var allowsExternalCalls: Bool
+    /// Forwarding and do-not-disturb.
+    public var callFeatures: ExtensionCallFeatures
 
     public init(displayName: String = "", email: String? = nil, outboundCallerID: String? = nil, isEnabled: Bool = true,
-                recordsCalls: Bool = false, allowsExternalCalls: Bool = false) {
+                recordsCalls: Bool = false, allowsExternalCalls: Bool = false,
+                callFeatures: ExtensionCallFeatures = ExtensionCallFeatures()) {
         self.displayName = displayName
         self.email = email
         self.outboundCallerID = outboundCallerID
         self.isEnabled = isEnabled
         self.recordsCalls = recordsCalls
         self.allowsExternalCalls = allowsExternalCalls
+        self.callFeatures = callFeatures
     }
 }
 

@@ -190,6 +190,7 @@ extension TandemStore {
                                 webPasswordIterations: UInt32 = PasswordHash.defaultIterations) throws(StoreError) -> Extension {
         let number = try Self.validatedNumber(number)
         guard !sipPassword.isEmpty else { throw .invalid("the SIP password must not be empty") }
+        try settings.callFeatures.validate()
         let webHash = try Self.hashWebPassword(webPassword, iterations: webPasswordIterations)
         return try write { db in
             guard let tenant = try Tenant.fetchOne(db, key: tenantID) else { throw StoreError.notFound("tenant \(tenantID)") }
@@ -211,7 +212,8 @@ extension TandemStore {
     /// Replaces an extension's settings; returns the updated extension.
     @discardableResult
     public func updateExtension(id: String, settings: ExtensionSettings) throws(StoreError) -> Extension {
-        try write { db in
+        try settings.callFeatures.validate()
+        return try write { db in
             guard var ext = try Extension.fetchOne(db, key: id) else { throw StoreError.notFound("extension \(id)") }
             ext.settings = settings
             try ext.update(db)

@@ -54,6 +54,9 @@ public final class TandemStore: Sendable {
         registerDirectoryMigrations(&migrator)
         registerCDRMigrations(&migrator)
         registerAPIAuthMigrations(&migrator)
+        registerCallFeatureMigrations(&migrator)
+        // v6-webhooks stays last: it follows v5-call-features wherever that is registered.
+        registerWebhookMigrations(&migrator)
         return migrator
     }
 

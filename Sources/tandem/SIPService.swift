@@ -27,6 +27,10 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
     /// Also hears every registration event (the admin API's event feed); the registrar's stream has one reader.
     let onRegistrationEvent = Mutex<(@Sendable (RegistrationEvent) -> Void)?>(nil)
     let calls: B2BUA
+    /// The engine behind the calls' media, when in process: its media-timeout events end calls.
+    private let engineMedia: EngineCallMedia?
+    /// Writes each call record; nil: straight into the store.
+    let recordWriter: CallRecordWriter
     private let clock = MonotonicClock()
     private var watchedFlows: Set<SIPTransportConnectionID> = []
     private var sweepTask: RepeatedTask?
@@ -38,10 +42,16 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
         self.logger = logger
         let registrar = Registrar(directory: StoreDirectory(store: store), configuration: configuration)
         self.registrar = registrar
-        // CDRs are written off the SIP loop (a SQLite commit); a failure is logged, never fatal to calls.
+        engineMedia = media as? EngineCallMedia
+        // CDRs are written off the SIP loop (a SQLite commit); a failure is logged, never fatal to calls. Once the
+        // admin API is up, `recordWriter` is its `recordCall` (the CDR with its webhook event, and the live event).
+        let writer = CallRecordWriter()
+        self.recordWriter = writer
         self.calls = B2BUA(endpoint: endpoint, registrar: registrar, media: media, configuration: callConfiguration) { record in
             Task.detached {
-                do { try store.insertCallRecord(record) } catch {
+                do {
+                    if let write = writer.current { try write(record) } else { try store.insertCallRecord(record) }
+                } catch {
                     logger.error("cannot write the call record", metadata: ["call": "\(record.id)", "error": "\(error)"])
                 }
             }
@@ -98,7 +108,17 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
                     "transcoded": "\(r.transcoded)", "targets": "\(r.targets.count)"])
             }
         }
+        // No RTP on a call's leg for the engine's media timeout: the B2BUA hangs the call up.
+        let mediaFeed = Task { [calls, endpoint, engineMedia] in
+            guard let engineMedia else { return }
+            for await event in engineMedia.engine.events {
+                guard case .mediaTimeout = event.kind, let id = engineMedia.callID(of: event.leg.session) else { continue }
+                logger.info("media timeout", metadata: ["call": "\(id)"])
+                endpoint.eventLoop.execute { calls.handleMediaTimeout(callID: id) }
+            }
+        }
         try? await gracefulShutdown()
+        mediaFeed.cancel()
         let b2bua = calls
         try? await endpoint.eventLoop.submit { b2bua.stop() }.get()
         sweepTask?.cancel()
@@ -238,8 +258,20 @@ final class EngineCallMedia: CallMediaService, Sendable {
         try await engine.setAudioFormat(format.flatMap(Self.format), for: try handle(leg))
     }
 
+    /// The call whose media session is `session`, if it is still open.
+    func callID(of session: MediaSessionHandle) -> String? {
+        sessions.withLock { table in table.first(where: { $0.value.session == session })?.key }
+    }
+
     func deleteSession(id: String) async {
         guard let entry = sessions.withLock({ $0.removeValue(forKey: id) }) else { return }
         try? await engine.deleteSession(entry.session)
     }
+}
+
+/// The B2BUA's record sink, set once the admin API exists.
+final class CallRecordWriter: Sendable {
+    private let body = Mutex<(@Sendable (CallDetailRecord) throws -> Void)?>(nil)
+    var current: (@Sendable (CallDetailRecord) throws -> Void)? { body.withLock { $0 } }
+    func set(_ write: @escaping @Sendable (CallDetailRecord) throws -> Void) { body.withLock { $0 = write } }
 }

@@ -94,6 +94,7 @@ struct Serve: AsyncParsableCommand {
         // On a wildcard, SDP and Via carry the address the host routes from (a 1:1 NAT needs configuration,
         // not guessing: later).
         var mediaConfiguration = MediaEngineConfiguration(workerCount: config.workers, portRange: config.rtpPorts)
+        mediaConfiguration.mediaTimeout = .milliseconds(Int64(config.mediaTimeoutSeconds * 1000))
         let isIPv6 = config.sip.host.contains(":")
         let wildcard = config.sip.host == "0.0.0.0" || config.sip.host == "::"
         let advertised = wildcard ? Self.primaryAddress(ipv6: isIPv6) : nil
@@ -113,15 +114,10 @@ struct Serve: AsyncParsableCommand {
         }
         defer { engine.stop() }
 
-        // Calls: how long a callee may ring (TANDEM_RING_TIMEOUT seconds, default 30).
+        // Calls: how long a callee may ring (ring_timeout / TANDEM_RING_TIMEOUT seconds, default 30).
         var callConfiguration = B2BUA.Configuration()
         callConfiguration.advertisedHost = advertised
-        if let text = environment["TANDEM_RING_TIMEOUT"] {
-            guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
-                throw Console.fail("TANDEM_RING_TIMEOUT: expected seconds from 0 to 3600, got '\(text)'")
-            }
-            callConfiguration.ringTimeoutMilliseconds = Int64(seconds * 1000)
-        }
+        callConfiguration.ringTimeoutMilliseconds = config.ringTimeoutMilliseconds
 
         // SIP: TLS identity from the configured files, or a self-signed pair kept in <data>/tls.
         let sip = SIPService(logger: logger, store: store, media: EngineCallMedia(engine: engine), calls: callConfiguration)
@@ -153,6 +149,7 @@ struct Serve: AsyncParsableCommand {
         }
         let apiEvents = api.events
         sip.onRegistrationEvent.withLock { $0 = { apiEvents.publish(RegistrarRegistrationSource.event($0)) } }
+        sip.recordWriter.set { try api.recordCall($0) }
 
         let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"
         let mediaGauges = MediaWorkerGauges(registry: registry, engine: engine)
@@ -180,7 +177,7 @@ struct Serve: AsyncParsableCommand {
             "workers": "\(config.workers)", "allocator": "\(allocator)",
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [sip, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [sip, app, WebhookService(dispatcher: api.webhooks)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {
@@ -252,4 +249,10 @@ struct Serve: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Runs the webhook outbox delivery until shutdown.
+struct WebhookService: Service {
+    let dispatcher: WebhookDispatcher
+    func run() async throws { try await cancelWhenGracefulShutdown { await dispatcher.run() } }
 }

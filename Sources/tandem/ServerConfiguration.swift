@@ -74,6 +74,8 @@ struct ServerConfiguration: Equatable {
         case workers
         case logFormat = "log_format"
         case logLevel = "log_level"
+        case ringTimeout = "ring_timeout"
+        case mediaTimeout = "media_timeout"
 
         var environmentName: String { "TANDEM_" + rawValue.uppercased() }
         var flagName: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
@@ -92,6 +94,10 @@ struct ServerConfiguration: Equatable {
     var workers = HostCPU.availableCount
     var logFormat = LogFormat.text
     var logLevel = "info"
+    /// How long a callee rings before the caller gets 480 or its no-answer rule applies, in milliseconds.
+    var ringTimeoutMilliseconds: Int64 = 30_000
+    /// Seconds without RTP on a call's leg before Tandem hangs the call up.
+    var mediaTimeoutSeconds: Double = 120
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -133,6 +139,16 @@ struct ServerConfiguration: Equatable {
                 throw .invalidValue(setting: setting, value: value, expected: Self.logLevels.joined(separator: ", "))
             }
             logLevel = value
+        case .ringTimeout:
+            guard let seconds = Double(value), seconds > 0, seconds <= 3600 else {
+                throw .invalidValue(setting: setting, value: value, expected: "seconds from 0 to 3600")
+            }
+            ringTimeoutMilliseconds = Int64(seconds * 1000)
+        case .mediaTimeout:
+            guard let seconds = Double(value), seconds >= 0.1, seconds <= 86_400 else {
+                throw .invalidValue(setting: setting, value: value, expected: "seconds from 0.1 to 86400")
+            }
+            mediaTimeoutSeconds = seconds
         }
     }
 
@@ -197,6 +213,8 @@ struct ServerConfiguration: Equatable {
             Key.tlsKey.rawValue: tlsKey ?? NSNull(),
             Key.logFormat.rawValue: logFormat.rawValue,
             Key.logLevel.rawValue: logLevel,
+            Key.ringTimeout.rawValue: Double(ringTimeoutMilliseconds) / 1000,
+            Key.mediaTimeout.rawValue: mediaTimeoutSeconds,
         ]
     }
 }

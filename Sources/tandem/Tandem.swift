@@ -12,7 +12,7 @@ struct Tandem: AsyncParsableCommand {
             the effective settings.
             """,
         version: TandemVersion.current,
-        subcommands: [Serve.self, Media.self, ShowConfiguration.self],
+        subcommands: [Serve.self, Media.self, ShowConfiguration.self, Admin.self],
         defaultSubcommand: nil
     )
 }

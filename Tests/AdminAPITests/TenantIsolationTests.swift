@@ -17,6 +17,9 @@ import Testing
         let bKey = APIKeyRecord(id: "bkey", tenantID: f.tenantB.id, name: "b", keyHash: "x", prefix: "tk_x", role: .tenantAdministrator,
                                 createdBy: "b", createdAt: Date())
         try f.store.insertAPIKey(bKey)
+        try f.service.recordCall(makeRecord("bcall", tenant: f.tenantB.id, caller: "200", callee: "201", started: 1_800_000_000))
+        try f.store.insertWebhook(WebhookRecord(id: "bhook", tenantID: f.tenantB.id, url: "https://hooks.b.example/", events: ["cdr"],
+                                                secret: "whsec_b", isEnabled: true, createdAt: Date()))
         try await f.withClient { c in
             let a = try await c.token("alice@a.example", "alice-secret")
             let B = f.tenantB.id, e200 = f.ext200.id, gB = f.groupB.id
@@ -45,6 +48,15 @@ import Testing
                 (.get, "/api/v1/api-keys?tenant_id=\(B)", nil),
                 (.delete, "/api/v1/api-keys/\(bKey.id)", nil),
                 (.post, "/api/v1/api-keys", ["name": "x", "tenant_id": B]),
+                (.get, "/api/v1/cdrs/bcall", nil),
+                (.get, "/api/v1/cdrs?tenant_id=\(B)", nil),
+                (.get, "/api/v1/cdrs.csv?tenant_id=\(B)", nil),
+                (.get, "/api/v1/webhooks/bhook", nil),
+                (.patch, "/api/v1/webhooks/bhook", ["enabled": false]),
+                (.delete, "/api/v1/webhooks/bhook", nil),
+                (.get, "/api/v1/webhooks/bhook/deliveries", nil),
+                (.get, "/api/v1/webhooks?tenant_id=\(B)", nil),
+                (.post, "/api/v1/webhooks", ["tenant_id": B, "url": "https://x.example/", "events": ["cdr"]]),
             ]
             for (method, path, body) in probes {
                 let r = try await c.call(method, path, token: a, json: body)
@@ -84,6 +96,8 @@ import Testing
         #expect(try f.store.groups(tenantID: f.tenantB.id).map(\.name) == ["Support"])
         #expect(try f.store.members(ofGroup: f.groupB.id).map(\.number) == ["200"])
         #expect(try f.store.apiKey(id: "bkey") != nil)
+        #expect(try f.store.webhook(id: "bhook")?.isEnabled == true)
+        #expect(try f.store.callRecord(id: "bcall") != nil)
     }
 
     @Test func systemAdministratorWorksAcrossTenants() async throws {

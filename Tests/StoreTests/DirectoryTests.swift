@@ -12,7 +12,8 @@ import Testing
     @Test func migrationsAddTheDirectoryTables() throws {
         let (store, dir) = try openStore()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(try store.appliedMigrations() == ["v1-tenants-accounts", "v2-extensions-groups", "v3-cdrs", "v4-api-auth"])
+        #expect(try store.appliedMigrations() == ["v1-tenants-accounts", "v2-extensions-groups", "v3-cdrs", "v4-api-auth",
+                                                  "v5-call-features", "v6-webhooks"])
     }
 
     @Test func tenantDomainsAreUniqueCaseInsensitively() throws {

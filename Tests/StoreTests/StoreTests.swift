@@ -17,7 +17,8 @@ func temporaryDirectory() throws -> String {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try TandemStore(directory: dir)
         #expect(try store.journalMode() == "wal")
-        #expect(try store.appliedMigrations() == ["v1-tenants-accounts", "v2-extensions-groups", "v3-cdrs", "v4-api-auth"])
+        #expect(try store.appliedMigrations() == ["v1-tenants-accounts", "v2-extensions-groups", "v3-cdrs", "v4-api-auth",
+                                                  "v5-call-features", "v6-webhooks"])
         #expect(FileManager.default.fileExists(atPath: dir + "/tandem.sqlite"))
         #expect(try store.tenants().isEmpty)
     }

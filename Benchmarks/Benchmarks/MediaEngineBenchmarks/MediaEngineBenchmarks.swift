@@ -8,6 +8,7 @@ import TandemBase
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .tandemHotPath()
     relayBenchmarks()
+    conferenceBenchmarks()
 
     Benchmark("MediaEngine.JitterBuffer.insertPull.steady") { benchmark in
         let buffer = JitterBuffer()

@@ -41,7 +41,7 @@ final class ConferenceEncoderUnit {
         encoderFrameSamples = encoder.frameSamples
         if encoder.sampleRate != roomRate {
             do throws(ResamplerError) {
-                resampler = try Resampler(inputRate: roomRate, outputRate: encoder.sampleRate, chunkSize: roomFrameSamples)
+                resampler = try Resampler(inputRate: roomRate, outputRate: encoder.sampleRate, chunkSize: roomFrameSamples, quality: .voice)
             } catch {
                 throw .unsupportedFormat(.resampler(error))
             }

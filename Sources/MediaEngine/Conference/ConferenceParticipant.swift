@@ -37,6 +37,11 @@ final class ConferenceParticipant {
     let roomFrame: UnsafeMutablePointer<Int16>
     let roomFrameSamples: Int
     private var hasStarted = false
+    /// The decoded frame waits for `prepareRoomFrame` (resampling is done only for mixed talkers).
+    private var needsResampling = false
+    /// The room's frame counter, set by the room before `prepareRoomFrame`, and the last frame resampled.
+    var preparedFrameCounter = 0
+    private var lastResampledFrame = -2
     private var needsDecoderReset = false
 
     // Level and talk state (frames counted from the room's frame counter).
@@ -74,6 +79,8 @@ final class ConferenceParticipant {
     var privateEncoder: ConferenceEncoderUnit?
     /// Slot of this talker's contribution in the room's contribution buffer this frame.
     var contributionSlot = -1
+    /// True when this frame's contribution is `roomFrame` itself (unity input gain), not the int32 slot.
+    var contributionIsRoomFrame = false
     /// Audio played to this participant alone; replaces its mix while it plays.
     var playback: PlaybackSource?
 
@@ -104,7 +111,7 @@ final class ConferenceParticipant {
                          concealment: decoder.hasOwnConcealment ? .codec : .builtIn)
         if decodeSampleRate != roomRate {
             do throws(ResamplerError) {
-                resampler = try Resampler(inputRate: decodeSampleRate, outputRate: roomRate, chunkSize: inFrameSamples)
+                resampler = try Resampler(inputRate: decodeSampleRate, outputRate: roomRate, chunkSize: inFrameSamples, quality: .voice)
             } catch {
                 throw .unsupportedFormat(.resampler(error))
             }
@@ -227,6 +234,7 @@ final class ConferenceParticipant {
     func pull(now: Instant, decodes: Bool) {
         let out = UnsafeMutableBufferPointer(start: decodeFrame, count: inFrameSamples)
         let none = UnsafeBufferPointer<Int16>(start: nil, count: 0)
+        needsResampling = false
         guard hasStarted else {
             roomFrame.update(repeating: 0, count: roomFrameSamples)
             frameEnergy = 0
@@ -281,18 +289,31 @@ final class ConferenceParticipant {
         case .silence:
             dsp.render(.silence, decoded: none, into: out)
         }
-        if let resampler {
-            let produced = resampler.process(UnsafeBufferPointer(start: decodeFrame, count: n),
-                                             into: UnsafeMutableBufferPointer(start: roomFrame, count: roomFrameSamples + 16))
-            if produced < roomFrameSamples { (roomFrame + produced).update(repeating: 0, count: roomFrameSamples - produced) }
-        } else {
-            roomFrame.update(from: decodeFrame, count: min(n, roomFrameSamples))
-        }
         if extensionLevel >= 0 {
             frameEnergy = ConferenceLevels.energy(forLevel: extensionLevel, samples: roomFrameSamples)
         } else {
-            frameEnergy = ConferenceMixing.energy(roomFrame, count: roomFrameSamples)
+            // Measured at the decode rate and scaled to a room-rate frame: the same mean square.
+            frameEnergy = ConferenceMixing.energy(decodeFrame, count: n) * Int64(roomFrameSamples) / Int64(max(1, n))
         }
+        if resampler == nil {
+            roomFrame.update(from: decodeFrame, count: min(n, roomFrameSamples))
+            if n < roomFrameSamples { (roomFrame + n).update(repeating: 0, count: roomFrameSamples - n) }
+        } else {
+            needsResampling = true
+        }
+    }
+
+    /// Brings this frame to the room rate. Only the selected talkers' frames are mixed, so only they pay for the
+    /// resampler (in a 100-party G.711 room that is 4 resamplers per frame instead of 100). A resampler that
+    /// skipped frames starts from silence (its history would be stale audio), a fade-in of a few samples.
+    func prepareRoomFrame() {
+        guard needsResampling, let resampler else { return }
+        needsResampling = false
+        if lastResampledFrame != preparedFrameCounter - 1 { resampler.reset() }
+        lastResampledFrame = preparedFrameCounter
+        let produced = resampler.process(UnsafeBufferPointer(start: decodeFrame, count: inFrameSamples),
+                                         into: UnsafeMutableBufferPointer(start: roomFrame, count: roomFrameSamples + 16))
+        if produced < roomFrameSamples { (roomFrame + produced).update(repeating: 0, count: roomFrameSamples - produced) }
     }
 
     private func decodePacket(_ index: Int, at offset: Int) -> Bool {

@@ -15,8 +15,9 @@ import TandemBase
 /// strings or call through an existential; ARC traffic is one retain/release per participant per frame.
 ///
 /// Per 20 ms frame (`produce`, called every 10 ms):
-/// 1. each participant's jitter buffer plays one frame, decoded and resampled to the room rate (muted
-///    participants are drained, not decoded); its energy is measured, or taken from its RFC 6464 level;
+/// 1. each participant's jitter buffer plays one frame, decoded (muted participants are drained, not decoded);
+///    its energy is measured at the decode rate, or taken from its RFC 6464 level; only the talkers selected in
+///    step 3 are resampled to the room rate;
 /// 2. talk detection: a frame at or above `talkThresholdDBov` makes a participant talking; it stays talking for
 ///    `hangoverMilliseconds` after its last loud frame (events `talking`/`stoppedTalking`);
 /// 3. selection of at most N (`maximumTalkers`) talkers: selected talkers keep their place while talking
@@ -46,7 +47,15 @@ import TandemBase
 /// Bad input (garbage, unknown payload types including a codec change mid-call, a flood beyond
 /// `floodPacketsPerSecond`) is dropped and counted on that participant only.
 ///
-/// Limits today: every participant's ptime must equal the room frame (20 ms); mono only; RTCP is the caller's.
+/// Worker integration (for the lead): create the room and `join` on the room's worker from its command queue;
+/// route each participant's socket to `receive(participant:_:now:)` after SRTP unprotect; on every 10 ms tick call
+/// `produce(now:sink:)` with a sink that SRTP-protects and queues each packet on that participant's socket batch
+/// (the packet buffer is reused after `send` returns), then `drainEvents` into the control-side event queue.
+/// Statistics are plain values to copy out on the worker.
+///
+/// Limits today: every participant's ptime must equal the room frame (20 ms); mono only; RTCP is the caller's;
+/// quiet participants are still decoded every frame (RFC 6464 levels are used for selection, not yet to skip
+/// decoding); decode and encode stay on the room's worker (no spreading of a large room over workers).
 public final class ConferenceRoom {
     /// The room's settings.
     public let configuration: ConferenceRoomConfiguration
@@ -91,6 +100,11 @@ public final class ConferenceRoom {
     private let eventCapacity: Int
     private var eventHead = 0
     private var eventCount = 0
+
+    /// Benchmarks only: when set, `produce` re-mixes the frames already decoded instead of pulling new ones and
+    /// sends the encoders' previous payloads instead of encoding, so that the mixer alone (talk state, selection,
+    /// sum, sum-minus-self, saturation, per-listener RTP packets) is timed without jitter buffers and codecs.
+    @_spi(Benchmarks) public var skipsCodecs = false
 
     // Playback and recording.
     private var roomPlayback: PlaybackSource?
@@ -378,7 +392,7 @@ public final class ConferenceRoom {
         let started = MonotonicClock().now().nanoseconds
         frameIndex += 1
         // 1. Inputs.
-        for index in active {
+        for index in active where !skipsCodecs {
             guard let p = slots[index] else { continue }
             p.pull(now: now, decodes: !p.options.isMuted)
         }
@@ -390,10 +404,21 @@ public final class ConferenceRoom {
         sum.update(repeating: 0, count: frameSamples)
         for slot in 0..<selectedCount {
             guard let p = slots[selected[slot]] else { continue }
+            if !skipsCodecs {
+                p.preparedFrameCounter = frameIndex
+                p.prepareRoomFrame()
+            }
             p.contributionSlot = slot
-            ConferenceMixing.accumulateScaled(p.roomFrame, gainQ12: p.inputGainQ12,
-                                              contribution: contributions + slot * frameSamples, into: sum,
-                                              count: frameSamples)
+            if p.inputGainQ12 == 4096 {
+                // Unity gain: the talker's own int16 frame is its contribution (no multiply, no copy).
+                ConferenceMixing.accumulate(p.roomFrame, into: sum, count: frameSamples)
+                p.contributionIsRoomFrame = true
+            } else {
+                ConferenceMixing.accumulateScaled(p.roomFrame, gainQ12: p.inputGainQ12,
+                                                  contribution: contributions + slot * frameSamples, into: sum,
+                                                  count: frameSamples)
+                p.contributionIsRoomFrame = false
+            }
         }
         var hasPlayback = false
         if let source = roomPlayback {
@@ -559,7 +584,15 @@ public final class ConferenceRoom {
             emit(p, length: header + group.silenceLength, sink: &sink)
             return
         }
-        let own = p.isSelected && p.contributionSlot >= 0 ? UnsafePointer(contributions + p.contributionSlot * frameSamples) : nil
+        let isTalker = p.isSelected && p.contributionSlot >= 0
+        if isTalker && p.contributionIsRoomFrame {
+            // Widen the talker's own frame into its contribution slot only when a scaled writer needs int32.
+            if p.playback != nil || p.outputGainQ12 != 4096 {
+                let slot = contributions + p.contributionSlot * frameSamples
+                for i in 0..<frameSamples { slot[i] = Int32(truncatingIfNeeded: p.roomFrame[i]) }
+            }
+        }
+        let own = isTalker ? UnsafePointer(contributions + p.contributionSlot * frameSamples) : nil
         let unit: ConferenceEncoderUnit
         if let prompt, let privateEncoder = p.privateEncoder {
             // The mix (minus self when talking) plus the prompt, at the listener's gain.
@@ -580,7 +613,7 @@ public final class ConferenceRoom {
             unit = privateEncoder
             encoders += 1
             stats.framesEncoded += 1
-            guard unit.encode(scratchFrame) else {
+            guard skipsCodecs || unit.encode(scratchFrame) else {
                 stats.encodeErrors += 1
                 p.marksNextPacket = true
                 return
@@ -588,7 +621,10 @@ public final class ConferenceRoom {
         } else if let own {
             if p.talkerEncoder == nil { p.talkerEncoder = group.borrowTalkerEncoder() }
             guard let talker = p.talkerEncoder else { return }
-            if p.outputGainQ12 == 4096 {
+            if p.outputGainQ12 == 4096 && p.contributionIsRoomFrame {
+                ConferenceMixing.writeSaturatedMinus(sum, minus: UnsafePointer(p.roomFrame), into: scratchFrame,
+                                                     count: frameSamples)
+            } else if p.outputGainQ12 == 4096 {
                 ConferenceMixing.writeSaturatedMinus(sum, minus: own, into: scratchFrame, count: frameSamples)
             } else {
                 ConferenceMixing.writeSaturatedScaled(sum, minus: own, gainQ12: p.outputGainQ12, into: scratchFrame,
@@ -597,7 +633,7 @@ public final class ConferenceRoom {
             unit = talker
             encoders += 1
             stats.framesEncoded += 1
-            guard unit.encode(scratchFrame) else {
+            guard skipsCodecs || unit.encode(scratchFrame) else {
                 stats.encodeErrors += 1
                 p.marksNextPacket = true
                 return
@@ -614,7 +650,7 @@ public final class ConferenceRoom {
                                                           into: scratchFrame, count: frameSamples)
                     frame = UnsafePointer(scratchFrame)
                 }
-                group.encodedOK = group.shared.encode(frame)
+                group.encodedOK = skipsCodecs || group.shared.encode(frame)
                 stats.framesEncoded += 1
                 encoders += 1
                 if !group.encodedOK { stats.encodeErrors += 1 }

@@ -139,6 +139,30 @@ extension MediaWorker {
                        isRTCP: isRTCP, now: now)
     }
 
+    /// Every tick, before the rooms mix: whatever the participants' audio sockets hold.
+    func readRoomSockets(now: UInt64) {
+        guard !roomList.isEmpty else { return }
+        while true {
+            let n = tdm_epoll_wait(roomEpollFD, roomEpollEvents, Self.maxEpollEvents, 0)
+            guard n > 0 else { return }
+            for e in 0..<Int(n) {
+                let socket = roomEpollEvents[e].data &- Self.socketTagBase
+                readSocket(slot: Int(socket >> 1), isRTCPSocket: socket & 1 == 1, now: now)
+            }
+            if n < Self.maxEpollEvents { return }
+        }
+    }
+
+    /// Moves a leg's sockets between the loop's epoll set and the per-tick one of the rooms.
+    func watchOnTick(slot: Int32, _ onTick: Bool) {
+        let tag = Self.socketTagBase + 2 * UInt64(slot)
+        let (from, to) = onTick ? (epollFD, roomEpollFD) : (roomEpollFD, epollFD)
+        for (fd, t) in [(legs[Int(slot)].rtpFD, tag), (legs[Int(slot)].rtcpFD, tag + 1)] {
+            _ = tdm_epoll_remove(from, fd)
+            _ = tdm_epoll_add(to, fd, UInt32(TDM_EPOLLIN), t)
+        }
+    }
+
     /// Every tick: each room mixes the frames now due, the forwarders run their timers, events go to the control
     /// side, and the room's audio legs get their sender reports.
     func produceRooms(now: UInt64) {
@@ -198,6 +222,7 @@ extension MediaWorker {
                 legs[Int(leg.slot)].room = room
                 legs[Int(leg.slot)].participant = Int32(p)
                 legs[Int(leg.slot)].isVideoParticipant = false
+                watchOnTick(slot: leg.slot, true)
                 legs[Int(leg.slot)].clockRate = UInt64(format.codec.rtpClockRate)
                 reply.resume(returning: .success(p))
             } catch {
@@ -308,6 +333,7 @@ extension MediaWorker {
             legs[Int(slot)].room = nil
             legs[Int(slot)].participant = -1
         }
+        if room.audioSlots[p] >= 0 { watchOnTick(slot: room.audioSlots[p], false) }
         room.audioSlots[p] = -1
         room.videoSlots[p] = -1
         if room.activeSpeaker == p { room.activeSpeaker = -1 }
