@@ -10,6 +10,8 @@ import TandemBase
 public struct CallEvent: Sendable {
     public enum Kind: String, Sendable {
         case started, ringing, answered, ended
+        /// A transfer (REFER) connected the transferee to the transfer target (B2BUA+Transfer.swift).
+        case transferred
     }
 
     public var kind: Kind
@@ -81,17 +83,20 @@ public final class B2BUA: @unchecked Sendable {
     public private(set) var counters = Counters()
     public let events: AsyncStream<CallEvent>
 
-    private let endpoint: SIPEndpoint
-    private let registrar: Registrar
-    private let media: any CallMediaService
+    let endpoint: SIPEndpoint
+    let registrar: Registrar
+    let media: any CallMediaService
     private let recordSink: @Sendable (CallDetailRecord) -> Void
-    private let clock: any TimeSource
-    private let continuation: AsyncStream<CallEvent>.Continuation
+    let clock: any TimeSource
+    let continuation: AsyncStream<CallEvent>.Continuation
     /// Tandem's listening addresses per transport (Via/Contact when the socket's own address is a wildcard).
     private var listeners: [SIPTransportKind: CallLocalAddress] = [:]
-    private var calls: [String: Call] = [:]
+    var calls: [String: Call] = [:]
     /// SIP Call-ID of every dialog Tandem takes part in → its call and side.
-    private var dialogs: [String: (call: Call, side: CallSide)] = [:]
+    var dialogs: [String: (call: Call, side: CallSide)] = [:]
+    /// Transfer dialogs outside any call's slots, by Call-ID: INVITEs to a blind-transfer target and the
+    /// referrer's retired dialog (B2BUA+Transfer.swift).
+    var transferDialogs: [String: TransferDialog] = [:]
     private var timer: RepeatedTask?
 
     public init(endpoint: SIPEndpoint, registrar: Registrar, media: any CallMediaService,
@@ -148,6 +153,7 @@ public final class B2BUA: @unchecked Sendable {
         guard let callID = try? request.callID, let from = try? request.from, let calleeNumber = request.requestURI?.user else {
             return reject(request, 400)
         }
+        if handleReplacingInvite(request, source: source, tenant: tenant, user: user) { return }  // B2BUA+Replaces.swift
         if dialogs[callID] != nil { return reject(request, 482) }  // a loop or a merged request
         // The tenant's simultaneous-call limit: the call over it is refused before anything is allocated.
         if let limit = tenant.maxConcurrentCalls, activeCalls(tenantID: tenant.id) >= limit {
@@ -227,6 +233,7 @@ public final class B2BUA: @unchecked Sendable {
 
     /// A request with a To tag (BYE, re-INVITE, UPDATE, INFO, …). Returns false when no dialog matches (481).
     public func handleInDialog(_ request: SIPMessage) -> Bool {
+        if let callID = try? request.callID, let d = transferDialogs[callID] { driveTransfer(d, .request(request)); return true }
         guard let callID = try? request.callID, let (call, side) = dialogs[callID] else { return false }
         feed(call, side, .request(request))
         return true
@@ -234,6 +241,7 @@ public final class B2BUA: @unchecked Sendable {
 
     /// The ACK for a 2xx.
     public func handleACK(_ ack: SIPMessage) {
+        if let callID = try? ack.callID, let d = transferDialogs[callID] { driveTransfer(d, .request(ack)); return }
         guard let callID = try? ack.callID, let (call, side) = dialogs[callID] else { return }
         feed(call, side, .request(ack))
     }
@@ -257,6 +265,7 @@ public final class B2BUA: @unchecked Sendable {
 
     /// A response to a request Tandem sent.
     public func handleResponse(_ response: SIPMessage) {
+        if let callID = try? response.callID, let d = transferDialogs[callID] { driveTransfer(d, .response(response)); return }
         guard let callID = try? response.callID, let (call, side) = dialogs[callID] else { return }
         feed(call, side, .response(response))
     }
@@ -264,6 +273,7 @@ public final class B2BUA: @unchecked Sendable {
     /// A client transaction ended; a branch INVITE that timed out or hit a transport error failed.
     public func handleTerminated(_ key: TransactionKey, reason: TransactionTerminationReason) {
         guard reason != .normal else { return }
+        if transferTransactionEnded(key, reason: reason) { return }
         for call in calls.values {
             guard let branch = call.branches.first(where: { $0.inviteKey == key }) else { continue }
             if case .calling = branch.session.state {
@@ -317,7 +327,7 @@ public final class B2BUA: @unchecked Sendable {
             invite.add(.cseq, CSeq(number: 1, method: .invite).description)
             invite.add(.contact, local.contact.description)
             if let pai = identity.assertedIdentity { invite.add(name: "P-Asserted-Identity", value: pai.description) }
-            invite.add(name: "Allow", value: "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO")
+            invite.add(name: "Allow", value: "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY")
             if let policy = configuration.sessionTimer {
                 SessionTimer.addRequestHeaders(to: &invite, policy: policy)
             }
@@ -409,7 +419,7 @@ public final class B2BUA: @unchecked Sendable {
 
     /// Feeds an event to one side's session and carries out what it asks.
     @discardableResult
-    private func feed(_ call: Call, _ side: CallSide, _ event: InviteSession.Event) -> [InviteSession.Action] {
+    func feed(_ call: Call, _ side: CallSide, _ event: InviteSession.Event) -> [InviteSession.Action] {
         let now = clock.now()
         let actions: [InviteSession.Action]
         switch side {
@@ -468,6 +478,7 @@ public final class B2BUA: @unchecked Sendable {
             case .established:
                 established(call, side)
             case .inDialogRequest(let m):
+                if m.method == .refer { refer(m, call, side); continue }  // B2BUA+Transfer.swift
                 // INFO, NOTIFY, MESSAGE…: acknowledged, not relayed yet.
                 if let s = session(call, side), let d = s.dialog {
                     respond(d.makeResponse(to: m, statusCode: m.method == .info ? 200 : 501))
@@ -646,6 +657,7 @@ public final class B2BUA: @unchecked Sendable {
     // MARK: Endings
 
     private func terminated(_ call: Call, _ side: CallSide, _ reason: InviteSession.TerminationReason) {
+        if referrerLeftDuringTransfer(call, side, reason) { return }  // B2BUA+Transfer.swift
         switch side {
         case .caller:
             guard call.phase != .ended else { return }
@@ -731,8 +743,9 @@ public final class B2BUA: @unchecked Sendable {
 
     /// Ends the call: hangs up whatever is still up, deletes the media session (every port returns) and writes
     /// the CDR.
-    private func finish(_ call: Call, reason: CallDetailRecord.EndReason, by party: CallDetailRecord.Party, status: Int?) {
+    func finish(_ call: Call, reason: CallDetailRecord.EndReason, by party: CallDetailRecord.Party, status: Int?) {
         guard call.phase != .ended else { return }
+        let reason = transferEnding(call, reason)  // B2BUA+Transfer.swift
         call.phase = .ended
         call.ringDeadline = nil
         switch call.caller.state {
@@ -798,7 +811,7 @@ public final class B2BUA: @unchecked Sendable {
 
     // MARK: Addressing
 
-    private func respond(_ b: SIPMessageBuilder) {
+    func respond(_ b: SIPMessageBuilder) {
         if let m = try? SIPMessage(parsing: b.bytes()) { endpoint.respond(m) }
     }
 
@@ -809,7 +822,7 @@ public final class B2BUA: @unchecked Sendable {
         }
     }
 
-    private func destination(_ call: Call, _ side: CallSide) -> SIPTransportDestination {
+    func destination(_ call: Call, _ side: CallSide) -> SIPTransportDestination {
         switch side {
         case .caller: return call.callerDestination
         case .branch(let i): return call.branches[i].destination
@@ -823,7 +836,7 @@ public final class B2BUA: @unchecked Sendable {
         }
     }
 
-    private func via(_ local: CallLocalAddress) -> String {
+    func via(_ local: CallLocalAddress) -> String {
         "SIP/2.0/" + local.kind.viaToken + " " + local.hostPort + ";branch=" + TransactionLayer.makeBranch() + ";rport"
     }
 

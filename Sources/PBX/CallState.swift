@@ -35,7 +35,7 @@ final class CallBranch: @unchecked Sendable {
     var answer: CallAudioDescription?
 
     init(index: Int, session: InviteSession, callID: String, destination: SIPTransportDestination, local: CallLocalAddress,
-         target: SIPURI, generation: Int) {
+         target: SIPURI, generation: Int = 0) {
         self.generation = generation
         self.index = index
         self.session = session
@@ -102,9 +102,10 @@ final class Call: @unchecked Sendable {
     /// A Warning header text for the caller's final response, when Tandem ends the call itself.
     var warning: String?
     let callerFrom: NameAddress
-    let callerCallID: String
-    let callerSource: SIPTransportSource
-    let callerLocal: CallLocalAddress
+    /// The caller slot's dialog; a transfer may put another party in this slot (var for B2BUA+Transfer.swift).
+    var callerCallID: String
+    var callerSource: SIPTransportSource
+    var callerLocal: CallLocalAddress
     var caller: InviteSession
     let offer: CallAudioDescription
     var phase: Phase = .preparing
@@ -131,6 +132,10 @@ final class Call: @unchecked Sendable {
     var answeredAt: Date?
     var ringDeadline: Instant?
     var targets: [String] = []
+    /// The latest transfer (REFER) of this call (B2BUA+Transfer.swift).
+    var transfer: CallTransfer?
+    /// The o= session id a party moved in from another call keeps seeing (RFC 3264 §8; B2BUA+Transfer.swift).
+    var transferredSDPSessionIDs: [CallSide: String] = [:]
     /// The branches of the current forwarding step.
     var currentBranches: [CallBranch] { branches.filter { $0.generation == generation } }
 
@@ -167,7 +172,7 @@ final class Call: @unchecked Sendable {
             version = calleeSDPVersion
             calleeSDPVersion += 1
         }
-        return SDPOrigin(username: "tandem", sessionID: sdpSessionID, sessionVersion: version,
+        return SDPOrigin(username: "tandem", sessionID: transferredSDPSessionIDs[side] ?? sdpSessionID, sessionVersion: version,
                          addressType: SDPAddressType(address: address), address: address)
     }
 

@@ -776,6 +776,15 @@ public struct InviteSession: Sendable {
         r.add("supported", "timer")
     }
 
+    /// A new request in this session's dialog (NOTIFY, REFER, INFO…) with the next local CSeq, for the caller to
+    /// send; nil without a live dialog. Its responses may be fed back as `.response` (481/408 end the session).
+    public mutating func makeInDialogRequest(_ method: SIPMethod) -> SIPMessageBuilder? {
+        guard var dialog, dialog.state != .terminated, !isTerminated else { return nil }
+        let r = dialog.makeRequest(method)
+        self.dialog = dialog
+        return r
+    }
+
     private mutating func hangup() -> [Action] {
         switch state {
         case .calling:

@@ -25,6 +25,8 @@ public struct CallDetailRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
         case rejected
         /// Media or signalling failure inside Tandem.
         case failed
+        /// Answered, then transferred (REFER): the record covers the call until its last party hung up.
+        case transferred
         /// No RTP on a leg for the media timeout: Tandem hung up both sides.
         case mediaTimeout = "media_timeout"
         /// The RFC 4028 session timer ran out without a refresh.

@@ -144,6 +144,8 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
         switch request.method {
         case .ack?:
             return
+        case .refer? where !inDialog:
+            status = 403  // transfer is a REFER inside a call's dialog only
         case .invite?, .subscribe?, .message?, .refer?, .publish?:
             status = (try? request.to)?.tag == nil ? 404 : 481
         case .bye?, .update?, .info?, .notify?, .prack?:
