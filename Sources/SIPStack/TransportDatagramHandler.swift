@@ -16,6 +16,8 @@ public final class SIPDatagramHandler: ChannelInboundHandler {
     private let counters: SIPTransportCounters
     private let maximumMessageSize: Int
     private let deliver: (@Sendable (SIPInboundMessage) -> Void)?
+    /// The allow/deny lists and per-source rate, checked before anything is parsed.
+    private let gate: SIPSourceGate?
     private var localAddress: SocketAddress?
     /// True between the first read of a batch and `channelReadComplete` (loop-confined).
     private(set) var isReading = false
@@ -25,12 +27,15 @@ public final class SIPDatagramHandler: ChannelInboundHandler {
         self.counters = counters
         self.maximumMessageSize = maximumMessageSize
         deliver = nil
+        gate = nil
     }
 
     /// A handler that hands each message to `deliver` on the loop instead of firing it down the pipeline.
-    init(counters: SIPTransportCounters, maximumMessageSize: Int, deliver: @escaping @Sendable (SIPInboundMessage) -> Void) {
+    init(counters: SIPTransportCounters, maximumMessageSize: Int, gate: SIPSourceGate? = nil,
+         deliver: @escaping @Sendable (SIPInboundMessage) -> Void) {
         self.counters = counters
         self.maximumMessageSize = maximumMessageSize
+        self.gate = gate
         self.deliver = deliver
     }
 
@@ -49,6 +54,17 @@ public final class SIPDatagramHandler: ChannelInboundHandler {
         isReading = true
         let envelope = unwrapInboundIn(data)
         let buffer = envelope.data
+        if let gate {
+            switch gate.check(envelope.remoteAddress, now: NIODeadline.now().uptimeNanoseconds) {
+            case .admit: break
+            case .denied:
+                counters.increment(.udp, .denied)
+                return
+            case .rateLimited:
+                counters.increment(.udp, .rateLimited)
+                return
+            }
+        }
         guard buffer.readableBytes <= maximumMessageSize else {
             counters.increment(.udp, .oversize)
             return

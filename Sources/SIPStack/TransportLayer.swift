@@ -26,6 +26,8 @@ public final class SIPTransportLayer: @unchecked Sendable {
         public var tlsServer: TLSConfiguration?
         /// Client side of outgoing TLS connections.
         public var tlsClient: TLSConfiguration?
+        /// Allow/deny lists and the per-source packet rate, applied to every listener.
+        public var sourcePolicy = SIPSourcePolicy()
 
         /// The defaults, without TLS.
         public init() {}
@@ -39,6 +41,8 @@ public final class SIPTransportLayer: @unchecked Sendable {
     private let onMessage: @Sendable (SIPInboundMessage) -> Void
     private let serverSSLContext: NIOSSLContext?
     private let clientSSLContext: NIOSSLContext?
+    /// The source policy's state, shared by every listener on the loop.
+    let gate: SIPSourceGate
 
     // Confined to `eventLoop`.
     private var table: SIPConnectionTable<any Channel>
@@ -63,6 +67,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
         serverSSLContext = try configuration.tlsServer.map { try NIOSSLContext(configuration: $0) }
         clientSSLContext = try configuration.tlsClient.map { try NIOSSLContext(configuration: $0) }
         table = SIPConnectionTable(maximumPerIP: configuration.maximumConnectionsPerIP)
+        gate = SIPSourceGate(policy: configuration.sourcePolicy)
     }
 
     /// Datagrams read per `recvmmsg` on a UDP listener.
@@ -78,6 +83,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
             let maximum = configuration.maximumMessageSize
             let counters = self.counters
             let deliver = onMessage
+            let gate = self.gate
             bound = DatagramBootstrap(group: eventLoop)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 // Up to `udpReadBatch` datagrams per recvmmsg; NIO cuts the receive buffer into that many slices,
@@ -88,7 +94,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            SIPDatagramHandler(counters: counters, maximumMessageSize: maximum, deliver: deliver))
+                            SIPDatagramHandler(counters: counters, maximumMessageSize: maximum, gate: gate, deliver: deliver))
                     }
                 }
                 .bind(host: host, port: port)
@@ -118,9 +124,28 @@ public final class SIPTransportLayer: @unchecked Sendable {
         }
     }
 
+    /// `onMessage` behind the per-source packet rate, for stream messages (delivered on the loop).
+    private func gatedDelivery(_ kind: SIPTransportKind) -> @Sendable (SIPInboundMessage) -> Void {
+        let gate = self.gate
+        let counters = self.counters
+        let deliver = onMessage
+        return { message in
+            switch gate.check(message.source.remote, now: NIODeadline.now().uptimeNanoseconds) {
+            case .admit: deliver(message)
+            case .denied: counters.increment(kind, .denied)
+            case .rateLimited: counters.increment(kind, .rateLimited)
+            }
+        }
+    }
+
     /// Sets up an accepted stream connection: admission, then the pipeline for its transport. On the loop.
     private func initializeAccepted(_ channel: any Channel, kind: SIPTransportKind) throws {
-        guard let remote = channel.remoteAddress, table.admits(remote) else {
+        guard let remote = channel.remoteAddress, gate.admitsConnection(from: remote) else {
+            counters.increment(kind, \.denied)
+            channel.close(promise: nil)
+            return
+        }
+        guard table.admits(remote) else {
             counters.increment(kind, \.refusedConnections)
             channel.close(promise: nil)
             return
@@ -144,13 +169,13 @@ public final class SIPTransportLayer: @unchecked Sendable {
         try ops.addHandlers([
             IdleStateHandler(allTimeout: configuration.idleTimeout),
             SIPStreamHandler(kind: kind, connectionID: id, counters: counters, maximumMessageSize: configuration.maximumMessageSize),
-            SIPDeliveryHandler(deliver: onMessage),
+            SIPDeliveryHandler(deliver: gatedDelivery(kind)),
         ])
     }
 
     private func webSocketSettings(kind: SIPTransportKind, id: SIPTransportConnectionID) -> SIPWebSocketPipeline.Settings {
         SIPWebSocketPipeline.Settings(kind: kind, id: id, counters: counters, maximumMessageSize: configuration.maximumMessageSize,
-                                      idleTimeout: configuration.idleTimeout, deliver: onMessage)
+                                      idleTimeout: configuration.idleTimeout, deliver: gatedDelivery(kind))
     }
 
     private func addWebSocketUpgrade(_ channel: any Channel, kind: SIPTransportKind, id: SIPTransportConnectionID) throws {

@@ -84,6 +84,10 @@ public final class SIPTransportCounters: Sendable {
         public var refusedConnections = 0
         /// Stream connections closed for inactivity.
         public var idleClosed = 0
+        /// Datagrams, messages or connections from a source the allow/deny lists exclude (dropped, closed).
+        public var denied = 0
+        /// Datagrams or messages over the per-source packet rate (dropped).
+        public var rateLimited = 0
 
         /// All zero.
         public init() {}
@@ -91,7 +95,7 @@ public final class SIPTransportCounters: Sendable {
 
     /// One counter of a snapshot, for the allocation-free `increment`.
     enum Counter: Int, CaseIterable {
-        case received, garbage, oversize, rejected, keepAlives, refusedConnections, idleClosed
+        case received, garbage, oversize, rejected, keepAlives, refusedConnections, idleClosed, denied, rateLimited
 
         init?(_ keyPath: WritableKeyPath<Snapshot, Int>) {
             switch keyPath {
@@ -102,6 +106,8 @@ public final class SIPTransportCounters: Sendable {
             case \Snapshot.keepAlives: self = .keepAlives
             case \Snapshot.refusedConnections: self = .refusedConnections
             case \Snapshot.idleClosed: self = .idleClosed
+            case \Snapshot.denied: self = .denied
+            case \Snapshot.rateLimited: self = .rateLimited
             default: return nil
             }
         }
@@ -116,6 +122,8 @@ public final class SIPTransportCounters: Sendable {
         let keepAlives = Atomic<Int>(0)
         let refusedConnections = Atomic<Int>(0)
         let idleClosed = Atomic<Int>(0)
+        let denied = Atomic<Int>(0)
+        let rateLimited = Atomic<Int>(0)
 
         func add(_ counter: Counter) {
             switch counter {
@@ -126,6 +134,8 @@ public final class SIPTransportCounters: Sendable {
             case .keepAlives: keepAlives.add(1, ordering: .relaxed)
             case .refusedConnections: refusedConnections.add(1, ordering: .relaxed)
             case .idleClosed: idleClosed.add(1, ordering: .relaxed)
+            case .denied: denied.add(1, ordering: .relaxed)
+            case .rateLimited: rateLimited.add(1, ordering: .relaxed)
             }
         }
 
@@ -138,6 +148,8 @@ public final class SIPTransportCounters: Sendable {
             s.keepAlives = keepAlives.load(ordering: .relaxed)
             s.refusedConnections = refusedConnections.load(ordering: .relaxed)
             s.idleClosed = idleClosed.load(ordering: .relaxed)
+            s.denied = denied.load(ordering: .relaxed)
+            s.rateLimited = rateLimited.load(ordering: .relaxed)
             return s
         }
     }

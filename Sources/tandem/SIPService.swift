@@ -62,6 +62,10 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
     func start(configuration: ServerConfiguration, tls: SIPTLSIdentity) async throws -> [String] {
         var transport = SIPTransportLayer.Configuration()
         transport.tlsServer = tls.serverConfiguration()
+        transport.sourcePolicy.allow = configuration.sipAllow
+        transport.sourcePolicy.deny = configuration.sipDeny
+        transport.sourcePolicy.packetsPerSecond = configuration.sipRateLimit
+        transport.sourcePolicy.burst = max(configuration.sipRateLimit * 2, 1)
         try endpoint.start(configuration: transport, delegate: self)
         var bound: [String] = []
         let plan: [(SIPTransportKind, ListenAddress)] = [

@@ -1,5 +1,6 @@
 import Foundation
 import MediaEngine
+import SIPStack
 
 /// A listening address, `HOST:PORT` or `[IPv6]:PORT`; `:PORT` means all IPv4 interfaces.
 struct ListenAddress: Equatable, CustomStringConvertible {
@@ -76,6 +77,9 @@ struct ServerConfiguration: Equatable {
         case logLevel = "log_level"
         case ringTimeout = "ring_timeout"
         case mediaTimeout = "media_timeout"
+        case sipAllow = "sip_allow"
+        case sipDeny = "sip_deny"
+        case sipRateLimit = "sip_rate_limit"
 
         var environmentName: String { "TANDEM_" + rawValue.uppercased() }
         var flagName: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
@@ -98,6 +102,10 @@ struct ServerConfiguration: Equatable {
     var ringTimeoutMilliseconds: Int64 = 30_000
     /// Seconds without RTP on a call's leg before Tandem hangs the call up.
     var mediaTimeoutSeconds: Double = 120
+    /// Who may send SIP (empty: everyone), who may not, and how many packets per second one IP address may send.
+    var sipAllow: [SIPAddressRange] = []
+    var sipDeny: [SIPAddressRange] = []
+    var sipRateLimit = 500
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -149,6 +157,20 @@ struct ServerConfiguration: Equatable {
                 throw .invalidValue(setting: setting, value: value, expected: "seconds from 0.1 to 86400")
             }
             mediaTimeoutSeconds = seconds
+        case .sipAllow, .sipDeny:
+            var ranges: [SIPAddressRange] = []
+            for item in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+                guard let range = SIPAddressRange(item) else {
+                    throw .invalidValue(setting: setting, value: value, expected: "comma-separated addresses or CIDR ranges (10.0.0.0/8, 2001:db8::/32)")
+                }
+                ranges.append(range)
+            }
+            if key == .sipAllow { sipAllow = ranges } else { sipDeny = ranges }
+        case .sipRateLimit:
+            guard let n = Int(value), (0...1_000_000).contains(n) else {
+                throw .invalidValue(setting: setting, value: value, expected: "packets per second per source IP, 0 for no limit")
+            }
+            sipRateLimit = n
         }
     }
 
@@ -215,6 +237,9 @@ struct ServerConfiguration: Equatable {
             Key.logLevel.rawValue: logLevel,
             Key.ringTimeout.rawValue: Double(ringTimeoutMilliseconds) / 1000,
             Key.mediaTimeout.rawValue: mediaTimeoutSeconds,
+            Key.sipAllow.rawValue: sipAllow.map(\.description).joined(separator: ","),
+            Key.sipDeny.rawValue: sipDeny.map(\.description).joined(separator: ","),
+            Key.sipRateLimit.rawValue: sipRateLimit,
         ]
     }
 }
