@@ -16,12 +16,14 @@ import Testing
         #expect(!ten.contains(try Self.address("::ffff:10.0.0.1")))
         let host = try #require(SIPAddressRange("192.0.2.7"))
         #expect(host.prefixLength == 32)
-        #expect(host.contains(try Self.address("192.0.2.7")) && !host.contains(try Self.address("192.0.2.8")))
+        #expect(host.contains(try Self.address("192.0.2.7")))
+        #expect(!host.contains(try Self.address("192.0.2.8")))
         let v6 = try #require(SIPAddressRange("2001:db8::/32"))
         #expect(v6.contains(try Self.address("2001:db8:ffff::1")))
         #expect(!v6.contains(try Self.address("2001:db9::1")))
         let odd = try #require(SIPAddressRange("172.16.0.0/12"))
-        #expect(odd.contains(try Self.address("172.31.255.255")) && !odd.contains(try Self.address("172.32.0.0")))
+        #expect(odd.contains(try Self.address("172.31.255.255")))
+        #expect(!odd.contains(try Self.address("172.32.0.0")))
         for bad in ["", "10.0.0.0/33", "::1/129", "example.com", "10.0.0.0/x", "1.2.3"] { #expect(SIPAddressRange(bad) == nil, "\(bad)") }
     }
 
