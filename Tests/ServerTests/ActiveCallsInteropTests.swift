@@ -31,6 +31,15 @@ import Glibc
         let token = try #require(login["access_token"] as? String, "login: \(login)")
         #expect(try await api("GET", url + "/api/v1/calls", token: token).json["items"] as? [Any] != nil)
 
+        // A webhook for every call event of the tenant, pointing at a closed port: what the call publishes stays
+        // in its outbox, in order.
+        do {
+            let store = try TandemStore(directory: server.data)
+            let tenant = try #require(try store.tenant(domain: "127.0.0.1"))
+            try store.insertWebhook(WebhookRecord(id: "calls-hook", tenantID: tenant.id, url: "http://127.0.0.1:9/hook",
+                                                  events: ["call.*"], secret: "whsec_calls", isEnabled: true, createdAt: Date()))
+        }
+
         let calleePort = SIPInteropTests.freePort(udp: true)
         try await base.registerCallee(server, local: calleePort)
         // Neither side hangs up by itself: each waits for a BYE (15 s at most).
@@ -77,6 +86,15 @@ import Glibc
         }
         let cdr = try #require(record)
         #expect(cdr.endReason == .admin && cdr.hungUpBy == .system && cdr.answeredAt != nil, "\(cdr)")
+        // The call's live events reached the webhook outbox, in order, keyed by the call.
+        let outbox = try TandemStore(directory: server.data).webhookDeliveries(webhookID: "calls-hook")
+        #expect(outbox.allSatisfy { $0.orderingKey == id })
+        let types = outbox.map(\.eventType).filter { $0 != "call.ringing" }  // 180 may come more than once
+        #expect(types == ["call.started", "call.answered", "call.ended"], "\(outbox.map(\.eventType))")
+        #expect(outbox.contains { $0.eventType == "call.ringing" })
+        let ended = outbox.last.flatMap { try? JSONSerialization.jsonObject(with: $0.body) as? [String: Any] }
+        let endedData = ended?["data"] as? [String: String]
+        #expect(endedData?["end_reason"] == "admin" && endedData?["hung_up_by"] == "system", "\(ended ?? [:])")
         await base.stop(server)
     }
 }
