@@ -97,4 +97,41 @@ import Glibc
         #expect(endedData?["end_reason"] == "admin" && endedData?["hung_up_by"] == "system", "\(ended ?? [:])")
         await base.stop(server)
     }
+
+    /// A call still ringing is hung up through the API: the callee's branch gets CANCEL (and answers 487), the
+    /// caller gets 480; the CDR says `admin`, unanswered.
+    @Test(.timeLimit(.minutes(2)))
+    func ringingCallHungUpThroughTheAPIIsCancelled() async throws {
+        let server = try await base.startServer()
+        let url = "http://127.0.0.1:\(server.http)"
+        let login = try await postJSON(url + "/api/v1/auth/login", ["username": "admin", "password": "operator-chosen-1"])
+        let token = try #require(login["access_token"] as? String, "login: \(login)")
+        let calleePort = SIPInteropTests.freePort(udp: true)
+        try await base.registerCallee(server, local: calleePort)
+        async let uas = base.sipp("b2bua-uas-ring.xml", port: server.udp, local: calleePort, service: "200")
+        async let uac = base.sipp("b2bua-uac-480.xml", port: server.udp, local: SIPInteropTests.freePort(udp: true),
+                                  service: "200", extra: base.caller)
+        var call: [String: Any]?
+        for _ in 0..<100 {
+            let items = try await api("GET", url + "/api/v1/calls", token: token).json["items"] as? [[String: Any]] ?? []
+            if let c = items.first, c["state"] as? String == "ringing" { call = c; break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let listed = try #require(call, "no ringing call listed; server: \(server.process.stderr.all.suffix(3000))")
+        #expect(listed["answered_at"] is NSNull)
+        let id = try #require(listed["id"] as? String)
+        #expect(try await api("DELETE", url + "/api/v1/calls/" + id, token: token).status == 204)
+        let caller = try await uac, callee = try await uas
+        #expect(caller.status == 0 && caller.successful == 1, "caller: \(caller.output.suffix(2500))")
+        #expect(callee.status == 0 && callee.successful == 1, "callee: \(callee.output.suffix(2500))")
+        #expect(try await base.openLegsAfterSettling(server) == 0)
+        var record: CallDetailRecord?
+        for _ in 0..<50 {
+            if let r = try base.records(server).first(where: { $0.id == id }) { record = r; break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let cdr = try #require(record)
+        #expect(cdr.endReason == .admin && cdr.hungUpBy == .system && cdr.answeredAt == nil && cdr.sipStatus == 480, "\(cdr)")
+        await base.stop(server)
+    }
 }
