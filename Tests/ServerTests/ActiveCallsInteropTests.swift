@@ -120,7 +120,17 @@ import Glibc
         let listed = try #require(call, "no ringing call listed; server: \(server.process.stderr.all.suffix(3000))")
         #expect(listed["answered_at"] is NSNull)
         let id = try #require(listed["id"] as? String)
-        #expect(try await api("DELETE", url + "/api/v1/calls/" + id, token: token).status == 204)
+        // Through the admin CLI this time: log in, list, hang up.
+        let config = temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let env = ["XDG_CONFIG_HOME": config]
+        var (status, out, err) = try await runTandem(["admin", "login", "--server", url, "--username", "admin"],
+                                                     environment: env.merging(["TANDEM_PASSWORD": "operator-chosen-1"]) { _, b in b })
+        #expect(status == 0, "login: \(err)")
+        (status, out, err) = try await runTandem(["admin", "calls", "list"], environment: env)
+        #expect(status == 0 && out.contains(id) && out.contains("ringing"), "calls list: \(out) \(err)")
+        (status, out, err) = try await runTandem(["admin", "calls", "hangup", id], environment: env)
+        #expect(status == 0 && out.contains("hung up call " + id), "calls hangup: \(out) \(err)")
         let caller = try await uac, callee = try await uas
         #expect(caller.status == 0 && caller.successful == 1, "caller: \(caller.output.suffix(2500))")
         #expect(callee.status == 0 && callee.successful == 1, "callee: \(callee.output.suffix(2500))")
