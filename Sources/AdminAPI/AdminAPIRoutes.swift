@@ -24,6 +24,7 @@ enum AdminAPIRoutes {
         registerGroups(authed, s)
         registerStatus(authed, s)
         registerCallRecords(authed, s)
+        registerActiveCalls(authed, s)
         registerWebhooks(authed, s)
         authed.get("events") { _, _ -> Response in
             throw Problem(status: .upgradeRequired, type: "upgrade-required", title: "Upgrade required",
@@ -451,11 +452,15 @@ enum AdminAPIRoutes {
             try caller.requireAdministrator()
             let scope: String? = caller.isSystemAdmin ? nil : caller.tenantID
             let registrations = await s.registrations.registrations().filter { scope == nil || $0.tenantID == scope }
+            let calls = await s.calls.activeCalls().filter { scope == nil || $0.tenantID == scope }
             let now = s.now()
+            // Media workers are shared by every tenant: only the system administrator sees their load.
             return try APIJSON.response(SystemStatusDTO(
                 version: s.configuration.version, startedAt: s.startedAt, uptimeSeconds: now.timeIntervalSince(s.startedAt),
                 registrations: registrations.count, tenants: scope == nil ? try s.store.tenants().count : 1,
-                extensions: try s.store.extensionCount(tenantID: scope)))
+                extensions: try s.store.extensionCount(tenantID: scope), activeCalls: calls.count,
+                answeredCalls: calls.filter { $0.state == .answered }.count,
+                mediaWorkers: scope == nil ? s.mediaLoad() : []))
         }
     }
 }

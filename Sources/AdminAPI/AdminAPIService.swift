@@ -38,6 +38,10 @@ public final class AdminAPIService: Sendable {
     /// Live events for the event websocket.
     public let events: EventHub
     let registrations: any RegistrationSource
+    /// Active calls (list, hang up).
+    let calls: any CallControlSource
+    /// Each media worker's load, for the system status.
+    let mediaLoad: @Sendable () -> [MediaWorkerLoadInfo]
     /// Delivers the webhook outbox; run it (`webhooks.run()`) for as long as the server runs.
     public let webhooks: WebhookDispatcher
     /// Wall clock (injected: token expiry is tested by moving it).
@@ -48,7 +52,8 @@ public final class AdminAPIService: Sendable {
     private let refusedLogins: Prometheus.Counter
 
     /// Creates the service; reads (or on first start creates) the installation's token key in the store.
-    public init(store: TandemStore, registrations: any RegistrationSource, events: EventHub = EventHub(),
+    public init(store: TandemStore, registrations: any RegistrationSource, calls: any CallControlSource = NoCalls(),
+                mediaLoad: @escaping @Sendable () -> [MediaWorkerLoadInfo] = { [] }, events: EventHub = EventHub(),
                 metrics: PrometheusCollectorRegistry, configuration: Configuration = Configuration(),
                 startedAt: Date = Date(), now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.store = store
@@ -58,6 +63,8 @@ public final class AdminAPIService: Sendable {
                                                              window: configuration.loginWindow))
         self.events = events
         self.registrations = registrations
+        self.calls = calls
+        self.mediaLoad = mediaLoad
         // Delivery is scheduled on the real wall clock, whatever clock the API's tokens use.
         self.webhooks = WebhookDispatcher(store: store, metrics: metrics, configuration: configuration.webhooks)
         self.now = now

@@ -13,7 +13,7 @@ import Store
 /// `{"type":"subscribed","topics":[…]}` (also sent once on connect) before events of those topics flow. Events
 /// are `APIEvent` objects. Unknown topics are answered `{"type":"error","detail":…}`.
 enum EventSocket {
-    static let topics: Set<String> = ["extensions", "cdr"]
+    static let topics: Set<String> = ["extensions", "cdr", "calls"]
 
     static func register(on router: Router<APIRequestContext>, service s: AdminAPIService) {
         router.ws("api/v1/events", shouldUpgrade: { request, _ in
@@ -33,7 +33,8 @@ enum EventSocket {
             let (id, stream) = s.events.subscribe { event in
                 caller.sees(tenantID: event.tenantID)
                     && (onlyNumber == nil || event.extension == onlyNumber
-                        || (event.topic == "cdr" && event.data["callee"] == onlyNumber))
+                        || (event.topic == "cdr" && event.data["callee"] == onlyNumber)
+                        || (event.topic == "calls" && (event.data["callee"] == onlyNumber || event.data["target"] == onlyNumber)))
                     && subscribed.withLockedValue { $0.contains(event.topic) }
             }
             defer { s.events.cancel(id) }

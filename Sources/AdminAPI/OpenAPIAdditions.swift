@@ -5,7 +5,7 @@ import Foundation
 /// topic.
 extension OpenAPIDocument {
     /// The served document: `base` with `additions` merged in.
-    static let json: String = merged(base, additions)
+    static let json: String = adding(callAdditions, to: merged(base, additions))
 
     static func merged(_ base: String, _ extra: String) -> String {
         guard var doc = (try? JSONSerialization.jsonObject(with: Data(base.utf8))) as? [String: Any],
@@ -20,11 +20,11 @@ extension OpenAPIDocument {
         for (k, v) in (add["components"] as? [String: Any])?["schemas"] as? [String: Any] ?? [:] { schemas[k] = v }
         if var event = schemas["Event"] as? [String: Any], var props = event["properties"] as? [String: Any] {
             if var topic = props["topic"] as? [String: Any] {
-                topic["enum"] = (topic["enum"] as? [String] ?? []) + ["cdr"]
+                topic["enum"] = (topic["enum"] as? [String] ?? []) + ["cdr", "calls"]
                 props["topic"] = topic
             }
             if var type = props["type"] as? [String: Any] {
-                type["enum"] = (type["enum"] as? [String] ?? []) + ["written"]
+                type["enum"] = (type["enum"] as? [String] ?? []) + ["written", "started", "ringing", "answered", "transferred", "ended"]
                 props["type"] = type
             }
             event["properties"] = props
@@ -995,7 +995,13 @@ extension OpenAPIDocument {
        "not_found",
        "incompatible_media",
        "rejected",
-       "failed"
+       "failed",
+       "transferred",
+       "media_timeout",
+       "session_expired",
+       "call_limit",
+       "forward_loop",
+       "admin"
       ]
      },
      "sip_status": {

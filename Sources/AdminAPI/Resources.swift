@@ -137,9 +137,15 @@ struct SystemStatusDTO: Encodable {
     var registrations: Int
     var tenants: Int
     var extensions: Int
+    /// Calls not yet ended, and those of them answered.
+    var activeCalls: Int
+    var answeredCalls: Int
+    /// Each media worker's load (system administrator only; empty for a tenant).
+    var mediaWorkers: [MediaWorkerLoadInfo]
 
     enum CodingKeys: String, CodingKey {
         case version, startedAt = "started_at", uptimeSeconds = "uptime_seconds", registrations, tenants, extensions
+        case activeCalls = "active_calls", answeredCalls = "answered_calls", mediaWorkers = "media_workers"
     }
 }
 

@@ -101,7 +101,7 @@ extension B2BUA {
         // The replaced party is hung up at once (RFC 3891 §3).
         hangUpReferrer(call, slot: ySide, callID: yCallID)
         continuation.yield(CallEvent(kind: .transferred, callID: call.id, caller: identityNumber(call, otherSide),
-                                     callee: user.number))
+                                     callee: user.number, tenantID: call.tenant.id))
         return true
     }
 

@@ -380,7 +380,8 @@ extension B2BUA {
                                       template: partyDescription(call, bSide))
         feed(call, bSide, .reinvite(offer: SessionBody(bytes: Array(sdp.serialized.utf8))))
         let (bNumber, _) = identity(call, bSide)
-        continuation.yield(CallEvent(kind: .transferred, callID: call.id, caller: bNumber, callee: t.targetNumber))
+        continuation.yield(CallEvent(kind: .transferred, callID: call.id, caller: bNumber, callee: t.targetNumber,
+                                     tenantID: call.tenant.id))
     }
 
     /// Moves `target` into `slot` of `call`; the referrer's dialog that held the slot is retired (caller slot) or

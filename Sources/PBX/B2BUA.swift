@@ -20,6 +20,24 @@ public struct CallEvent: Sendable {
     public var callee: String
     /// Set for `ended`: the record written to the store.
     public var record: CallDetailRecord?
+    /// The tenant the call belongs to.
+    public var tenantID: String
+    public var occurredAt = Date()
+}
+
+/// A call not yet ended, as the admin API shows it (copied out of the loop-confined B2BUA).
+public struct ActiveCallSnapshot: Sendable, Equatable {
+    public enum State: String, Sendable { case ringing, answered }
+    public var id: String
+    public var tenantID: String
+    public var caller: String
+    /// The dialled number.
+    public var callee: String
+    public var state: State
+    public var startedAt: Date
+    public var answeredAt: Date?
+    /// The extension being rung (or answered): the dialled one, or where forwarding or a transfer led.
+    public var target: String
 }
 
 /// The back-to-back user agent for extension-to-extension calls of one tenant, with media anchored in the engine.
@@ -115,6 +133,26 @@ public final class B2BUA: @unchecked Sendable {
 
     /// Calls not yet ended.
     public var activeCalls: Int { calls.values.filter { $0.phase != .ended }.count }
+
+    /// Every call not yet ended (call on the loop; the admin API hops here and copies this out).
+    public func activeCallSnapshots() -> [ActiveCallSnapshot] {
+        calls.values.filter { $0.phase != .ended }.sorted { $0.startedAt < $1.startedAt }.map { call in
+            ActiveCallSnapshot(id: call.id, tenantID: call.tenant.id, caller: call.callerNumber, callee: call.calleeNumber,
+                               state: call.phase == .answered ? .answered : .ringing, startedAt: call.startedAt,
+                               answeredAt: call.answeredAt, target: call.target.number)
+        }
+    }
+
+    /// Hangs up call `id` on an operator's request (call on the loop): BYE to answered parties, CANCEL to ringing
+    /// branches, 480 to an unanswered caller; the CDR says `admin`, hung up by the system. False when no such call
+    /// is active.
+    @discardableResult
+    public func hangUp(callID id: String) -> Bool {
+        guard let call = calls[id], call.phase != .ended else { return false }
+        call.warning = "hung up by the administrator"
+        abort(call, status: 480, reason: .admin, by: .system)
+        return true
+    }
 
     /// Records where Tandem listens on `kind` (call on the loop, after binding).
     public func setListener(_ address: CallLocalAddress) { listeners[address.kind] = address }
@@ -213,7 +251,8 @@ public final class B2BUA: @unchecked Sendable {
         if chain.hops > 0 { counters.forwarded += chain.hops }
         calls[call.id] = call
         dialogs[callID] = (call, .caller)
-        continuation.yield(CallEvent(kind: .started, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber))
+        continuation.yield(CallEvent(kind: .started, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber,
+                                     tenantID: call.tenant.id))
 
         // Anchor: a session with a leg per side, the caller's leg pointed at the caller.
         let media = media, loop = endpoint.eventLoop, id = call.id
@@ -501,7 +540,10 @@ public final class B2BUA: @unchecked Sendable {
         guard call.phase == .ringing, call.winner == nil else { return }
         let branch = call.branches[index]
         guard branch.generation == call.generation else { return }
-        if code == 180 { continuation.yield(CallEvent(kind: .ringing, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber)) }
+        if code == 180 {
+            continuation.yield(CallEvent(kind: .ringing, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber,
+                                         tenantID: call.tenant.id))
+        }
         // Early media: the first branch with an SDP answer is what the caller hears.
         if let body, body.isSessionDescription, call.earlyBranch == nil || call.earlyBranch == index,
            let text = String(bytes: body.bytes, encoding: .utf8), let answer = try? CallAudioDescription(parsing: text),
@@ -613,7 +655,8 @@ public final class B2BUA: @unchecked Sendable {
         let sdp = CallSDP.description(format: plan.caller, leg: a, direction: answer.remote.direction,
                                       origin: call.nextOrigin(for: .caller, address: a.address), template: call.offer)
         feed(call, .caller, .accept(body: SessionBody(bytes: Array(sdp.serialized.utf8))))
-        continuation.yield(CallEvent(kind: .answered, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber))
+        continuation.yield(CallEvent(kind: .answered, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber,
+                                     tenantID: call.tenant.id))
     }
 
     private func updateRemote(_ call: Call, leg: CallMediaLeg?, remote: CallMediaRemote) {
@@ -770,7 +813,7 @@ public final class B2BUA: @unchecked Sendable {
             calleeCodec: call.plan?.callee.label, transcoded: call.plan?.transcodes ?? false)
         recordSink(record)
         continuation.yield(CallEvent(kind: .ended, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber,
-                                     record: record))
+                                     record: record, tenantID: call.tenant.id))
         // Keep the dialogs known for a while: retransmitted BYEs, 2xx crossing a CANCEL, late 487s.
         endpoint.eventLoop.scheduleTask(in: .milliseconds(configuration.lingerMilliseconds)) { [weak self] in
             guard let self else { return }
@@ -789,7 +832,8 @@ public final class B2BUA: @unchecked Sendable {
                                       sipStatus: status, hungUpBy: .system, callerCodec: nil, calleeCodec: nil,
                                       transcoded: false)
         recordSink(record)
-        continuation.yield(CallEvent(kind: .ended, callID: record.id, caller: caller, callee: callee, record: record))
+        continuation.yield(CallEvent(kind: .ended, callID: record.id, caller: caller, callee: callee, record: record,
+                                     tenantID: tenant.id))
     }
 
     // MARK: Timers

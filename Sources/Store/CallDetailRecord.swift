@@ -35,6 +35,8 @@ public struct CallDetailRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
         case callLimit = "call_limit"
         /// Forwarding led back to an extension already tried, or past the hop limit.
         case forwardLoop = "forward_loop"
+        /// Hung up through the admin API (`DELETE /api/v1/calls/{id}`).
+        case admin
     }
 
     /// Who ended the call.

@@ -15,7 +15,7 @@ struct Admin: AsyncParsableCommand {
             or ~/.config/tandem/credentials.json, readable only by you), or pass --api-key (env TANDEM_API_KEY) to \
             every command. --server (env TANDEM_SERVER) names the server, e.g. http://127.0.0.1:8888.
             """,
-        subcommands: [AdminLogin.self, AdminTenants.self, AdminExtensions.self, AdminCDRs.self]
+        subcommands: [AdminLogin.self, AdminTenants.self, AdminExtensions.self, AdminCDRs.self, AdminCalls.self]
     )
 }
 

@@ -27,6 +27,8 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
     /// Also hears every registration event (the admin API's event feed); the registrar's stream has one reader.
     let onRegistrationEvent = Mutex<(@Sendable (RegistrationEvent) -> Void)?>(nil)
     let calls: B2BUA
+    /// Also hears every call event (the admin API's event feed and webhooks); the B2BUA's stream has one reader.
+    let onCallEvent = Mutex<(@Sendable (CallEvent) -> Void)?>(nil)
     /// The engine behind the calls' media, when in process: its media-timeout events end calls.
     private let engineMedia: EngineCallMedia?
     /// Writes each call record; nil: straight into the store.
@@ -98,8 +100,9 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
                     "source": "\(event.binding.source.kind.rawValue) \(event.binding.source.remote)"])
             }
         }
-        let callFeed = Task {
+        let callFeed = Task { [self] in
             for await event in calls.events {
+                self.onCallEvent.withLock { $0 }?(event)
                 guard event.kind == .ended, let r = event.record else {
                     logger.info("call \(event.kind.rawValue)", metadata: ["call": "\(event.callID)", "caller": "\(event.caller)",
                                                                      "callee": "\(event.callee)"])

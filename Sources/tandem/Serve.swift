@@ -143,12 +143,21 @@ struct Serve: AsyncParsableCommand {
         do {
             api = try AdminAPIService(
                 store: store, registrations: RegistrarRegistrationSource(registrar: sip.registrar, eventLoop: sip.endpoint.eventLoop),
+                calls: B2BUACallSource(calls: sip.calls, eventLoop: sip.endpoint.eventLoop),
+                mediaLoad: { [engine] in
+                    engine.workerLoads().map {
+                        MediaWorkerLoadInfo(index: $0.index, sessions: $0.sessions, legs: $0.legs, packetsIn: $0.packetsIn,
+                                            packetsOut: $0.packetsOut, packetsDropped: $0.packetsDropped,
+                                            busyFraction: $0.busyFraction, cpu: $0.cpu)
+                    }
+                },
                 metrics: registry, startedAt: startedAt)
         } catch {
             throw Console.fail("cannot start the admin API: \(error)")
         }
         let apiEvents = api.events
         sip.onRegistrationEvent.withLock { $0 = { apiEvents.publish(RegistrarRegistrationSource.event($0)) } }
+        sip.onCallEvent.withLock { $0 = { apiEvents.publish(B2BUACallSource.event($0)) } }
         sip.recordWriter.set { try api.recordCall($0) }
 
         let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"

@@ -31,6 +31,7 @@ struct Fixture {
     let store: TandemStore
     let clock = TestClock()
     let registrations = FakeRegistrations()
+    let calls = FakeCalls()
     let metrics: PrometheusCollectorRegistry
     let service: AdminAPIService
     let tenantA: Tenant, tenantB: Tenant
@@ -64,7 +65,7 @@ struct Fixture {
         configuration.passwordHashIterations = Self.iterations
         configure(&configuration)
         let clock = clock
-        service = try AdminAPIService(store: store, registrations: registrations, metrics: metrics,
+        service = try AdminAPIService(store: store, registrations: registrations, calls: calls, metrics: metrics,
                                       configuration: configuration, startedAt: clock.now, now: { clock.now })
     }
 

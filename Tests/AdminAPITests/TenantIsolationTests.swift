@@ -14,6 +14,10 @@ import Testing
         f.registrations.list.withLockedValue {
             $0 = [snapshot(f.tenantA.id, "100", "a.example"), snapshot(f.tenantB.id, "200", "b.example")]
         }
+        f.calls.list.withLockedValue {
+            $0 = [activeCall("alive", tenant: f.tenantA.id, caller: "100", callee: "101"),
+                  activeCall("blive", tenant: f.tenantB.id, caller: "200", callee: "201")]
+        }
         let bKey = APIKeyRecord(id: "bkey", tenantID: f.tenantB.id, name: "b", keyHash: "x", prefix: "tk_x", role: .tenantAdministrator,
                                 createdBy: "b", createdAt: Date())
         try f.store.insertAPIKey(bKey)
@@ -51,6 +55,9 @@ import Testing
                 (.get, "/api/v1/cdrs/bcall", nil),
                 (.get, "/api/v1/cdrs?tenant_id=\(B)", nil),
                 (.get, "/api/v1/cdrs.csv?tenant_id=\(B)", nil),
+                (.get, "/api/v1/calls/blive", nil),
+                (.delete, "/api/v1/calls/blive", nil),
+                (.get, "/api/v1/calls?tenant_id=\(B)", nil),
                 (.get, "/api/v1/webhooks/bhook", nil),
                 (.patch, "/api/v1/webhooks/bhook", ["enabled": false]),
                 (.delete, "/api/v1/webhooks/bhook", nil),
@@ -81,6 +88,8 @@ import Testing
             let regs = try await c.call(.get, "/api/v1/registrations", token: a)
             #expect(regs.items.compactMap { $0["extension"] as? String } == ["100"])
             #expect(regs.items.first?["extension_id"] as? String == f.ext100.id)
+            let calls = try await c.call(.get, "/api/v1/calls", token: a)
+            #expect(calls.items.compactMap { $0["id"] as? String } == ["alive"])
             let keys = try await c.call(.get, "/api/v1/api-keys", token: a)
             #expect(keys.items.isEmpty)
             let status = try await c.call(.get, "/api/v1/system/status", token: a)
@@ -98,6 +107,7 @@ import Testing
         #expect(try f.store.apiKey(id: "bkey") != nil)
         #expect(try f.store.webhook(id: "bhook")?.isEnabled == true)
         #expect(try f.store.callRecord(id: "bcall") != nil)
+        #expect(f.calls.hungUp.withLockedValue { $0 }.isEmpty)
     }
 
     @Test func systemAdministratorWorksAcrossTenants() async throws {
