@@ -505,8 +505,7 @@ public final class B2BUA: @unchecked Sendable {
                 // A re-INVITE without SDP: offer the side its current stream again.
                 if let body = currentDescription(call, side, direction: .sendrecv) { feed(call, side, .accept(body: body)) }
             case .offerRejected(let code):
-                if call.reinviteFrom != nil, call.reinviteFrom != side, code != 491 {
-                    let from = call.reinviteFrom!
+                if let from = call.reinviteFrom, from != side, code != 491 {
                     call.reinviteFrom = nil
                     feed(call, from, .reject(statusCode: code >= 300 ? code : 488))
                 }

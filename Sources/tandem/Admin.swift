@@ -188,7 +188,7 @@ func printTable(_ items: [[String: Any]], columns: [String], json: Bool) {
         case let s as String: s
         case let b as Bool: b ? "true" : "false"
         case let n as NSNumber: n.stringValue
-        default: "\(v!)"
+        default: v.map { "\($0)" } ?? "-"
         }
     }
     let rows = [columns] + items.map { item in columns.map { text(item[$0]) } }
