@@ -426,8 +426,8 @@ public final class VideoForwarder {
         _ packet: RTPPacket, from source: Int, codec: Int, isOlderThanNewest: Bool, now: UInt64, sink: inout Sink
     ) {
         var count = packet.bytes.count
-        let scratch = packetScratch.baseAddress!
-        let input = packet.bytes.baseAddress!
+        // A parsed RTP packet has at least its 12-byte header, and the scratch is allocated at init: neither is nil.
+        guard let scratch = packetScratch.baseAddress, let input = packet.bytes.baseAddress else { return }
         // One copy into the scratch buffer; per receiver only the header fields are patched.
         if packet.hasExtension, configuration.stripsHeaderExtensions {
             // Fixed header and CSRCs, then payload and padding; the X bit cleared.
