@@ -25,6 +25,7 @@ enum AdminAPIRoutes {
         registerStatus(authed, s)
         registerCallRecords(authed, s)
         registerActiveCalls(authed, s)
+        registerRecordings(authed, s)  // RecordingRoutes.swift
         registerWebhooks(authed, s)
         authed.get("events") { _, _ -> Response in
             throw Problem(status: .upgradeRequired, type: "upgrade-required", title: "Upgrade required",

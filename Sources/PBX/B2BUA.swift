@@ -115,6 +115,8 @@ public final class B2BUA: @unchecked Sendable {
     /// Transfer dialogs outside any call's slots, by Call-ID: INVITEs to a blind-transfer target and the
     /// referrer's retired dialog (B2BUA+Transfer.swift).
     var transferDialogs: [String: TransferDialog] = [:]
+    /// Call recordings (B2BUA+Recording.swift); nil: calls cannot be recorded. Set before `start()`.
+    public var recorder: CallRecorder?
     private var timer: RepeatedTask?
 
     public init(endpoint: SIPEndpoint, registrar: Registrar, media: any CallMediaService,
@@ -656,6 +658,7 @@ public final class B2BUA: @unchecked Sendable {
         feed(call, .caller, .accept(body: SessionBody(bytes: Array(sdp.serialized.utf8))))
         continuation.yield(CallEvent(kind: .answered, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber,
                                      tenantID: call.tenant.id))
+        recordIfWanted(call)  // B2BUA+Recording.swift
     }
 
     private func updateRemote(_ call: Call, leg: CallMediaLeg?, remote: CallMediaRemote) {
@@ -803,6 +806,7 @@ public final class B2BUA: @unchecked Sendable {
         }
         if status != nil { counters.rejected += 1 }
         counters.ended += 1
+        finishRecording(call)  // B2BUA+Recording.swift: before the session goes
         let media = media, id = call.id
         call.enqueueMedia { await media.deleteSession(id: id) }
         let record = CallDetailRecord(

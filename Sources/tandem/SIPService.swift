@@ -206,6 +206,11 @@ final class EngineCallMedia: CallMediaService, Sendable {
     private let sessions = Mutex<[String: (session: MediaSessionHandle, legs: [MediaLegHandle])]>([:])
 
     init(engine: MediaEngine) { self.engine = engine }
+    /// Call recordings (EngineCallRecording.swift).
+    let recordings = EngineCallRecordings()
+
+    /// Session `id`'s engine handle, while it is open.
+    func sessionHandle(_ id: String) -> MediaSessionHandle? { sessions.withLock { $0[id]?.session } }
 
     func canTranscode(name: String, clockRate: Int) -> Bool {
         Self.format(CallAudioFormat(name: name, clockRate: clockRate, payloadType: 0)) != nil

@@ -88,6 +88,15 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw Console.fail("\(error)")
         }
+        // Call recordings: the directory, and rows a crash left unfinished finalised from their files.
+        let recordingsDirectory = config.recordingsDirectory
+        do {
+            try FileManager.default.createDirectory(atPath: recordingsDirectory, withIntermediateDirectories: true)
+            let n = try store.finaliseUnfinishedRecordings(directory: recordingsDirectory)
+            if n > 0 { logger.notice("finalised unfinished call recordings", metadata: ["count": "\(n)"]) }
+        } catch {
+            throw Console.fail("recordings \(recordingsDirectory): \(error)")
+        }
 
         // Media: the in-process engine anchoring every call, bound to the SIP listen address (its family; a
         // wildcard binds all addresses of that family).
@@ -120,7 +129,14 @@ struct Serve: AsyncParsableCommand {
         callConfiguration.ringTimeoutMilliseconds = config.ringTimeoutMilliseconds
 
         // SIP: TLS identity from the configured files, or a self-signed pair kept in <data>/tls.
-        let sip = SIPService(logger: logger, store: store, media: EngineCallMedia(engine: engine), calls: callConfiguration)
+        let callMedia = EngineCallMedia(engine: engine)
+        defer { callMedia.recordings.shutdown() }  // every running recording's file finalised
+        let sip = SIPService(logger: logger, store: store, media: callMedia, calls: callConfiguration)
+        // Recordings of calls (B2BUA+Recording.swift): events go to the API's hub (created before the API).
+        let apiEventHub = EventHub()
+        let recorder = CallRecorder(store: store, directory: recordingsDirectory) { apiEventHub.publish(B2BUARecordingCallSource.event($0)) }
+        let b2bua = sip.calls
+        try? await sip.endpoint.eventLoop.submit { b2bua.recorder = recorder }.get()
         do {
             let identity: SIPTLSIdentity
             if let cert = config.tlsCertificate, let key = config.tlsKey {
@@ -143,7 +159,8 @@ struct Serve: AsyncParsableCommand {
         do {
             api = try AdminAPIService(
                 store: store, registrations: RegistrarRegistrationSource(registrar: sip.registrar, eventLoop: sip.endpoint.eventLoop),
-                calls: B2BUACallSource(calls: sip.calls, eventLoop: sip.endpoint.eventLoop),
+                calls: B2BUARecordingCallSource(base: B2BUACallSource(calls: sip.calls, eventLoop: sip.endpoint.eventLoop),
+                                                recorder: recorder),
                 mediaLoad: { [engine] in
                     engine.workerLoads().map {
                         MediaWorkerLoadInfo(index: $0.index, sessions: $0.sessions, legs: $0.legs, packetsIn: $0.packetsIn,
@@ -151,7 +168,7 @@ struct Serve: AsyncParsableCommand {
                                             busyFraction: $0.busyFraction, cpu: $0.cpu)
                     }
                 },
-                metrics: registry, startedAt: startedAt)
+                events: apiEventHub, metrics: registry, startedAt: startedAt)
         } catch {
             throw Console.fail("cannot start the admin API: \(error)")
         }

@@ -80,6 +80,8 @@ struct ServerConfiguration: Equatable {
         case sipAllow = "sip_allow"
         case sipDeny = "sip_deny"
         case sipRateLimit = "sip_rate_limit"
+        /// Call recordings directory (default `<data>/recordings`).
+        case recordings
 
         var environmentName: String { "TANDEM_" + rawValue.uppercased() }
         var flagName: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
@@ -106,6 +108,9 @@ struct ServerConfiguration: Equatable {
     var sipAllow: [SIPAddressRange] = []
     var sipDeny: [SIPAddressRange] = []
     var sipRateLimit = 500
+    /// Where call recordings go (`recordings`); nil: `<data>/recordings`.
+    var recordingsSetting: String?
+    var recordingsDirectory: String { recordingsSetting ?? (dataDirectory as NSString).appendingPathComponent("recordings") }
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -171,6 +176,9 @@ struct ServerConfiguration: Equatable {
                 throw .invalidValue(setting: setting, value: value, expected: "packets per second per source IP, 0 for no limit")
             }
             sipRateLimit = n
+        case .recordings:
+            guard !value.isEmpty else { throw .invalidValue(setting: setting, value: value, expected: "a directory path") }
+            recordingsSetting = value
         }
     }
 
@@ -240,6 +248,7 @@ struct ServerConfiguration: Equatable {
             Key.sipAllow.rawValue: sipAllow.map(\.description).joined(separator: ","),
             Key.sipDeny.rawValue: sipDeny.map(\.description).joined(separator: ","),
             Key.sipRateLimit.rawValue: sipRateLimit,
+            Key.recordings.rawValue: recordingsDirectory,
         ]
     }
 }

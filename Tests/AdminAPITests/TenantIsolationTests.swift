@@ -24,6 +24,10 @@ import Testing
         try f.service.recordCall(makeRecord("bcall", tenant: f.tenantB.id, caller: "200", callee: "201", started: 1_800_000_000))
         try f.store.insertWebhook(WebhookRecord(id: "bhook", tenantID: f.tenantB.id, url: "https://hooks.b.example/", events: ["cdr"],
                                                 secret: "whsec_b", isEnabled: true, createdAt: Date()))
+        // A finished recording of B's call (RecordingRoutes.swift), and a recorder so that recording routes run.
+        f.calls.enableRecording(store: f.store, directory: f.directory + "/recordings")
+        try f.store.insertRecording(CallRecording(id: "brec", tenantID: f.tenantB.id, callID: "blive", caller: "200", callee: "201",
+                                                  path: "\(f.tenantB.id)/2027-01-15/brec.wav", startedAt: Date(), endedAt: Date()))
         try await f.withClient { c in
             let a = try await c.token("alice@a.example", "alice-secret")
             let B = f.tenantB.id, e200 = f.ext200.id, gB = f.groupB.id
@@ -58,6 +62,12 @@ import Testing
                 (.get, "/api/v1/calls/blive", nil),
                 (.delete, "/api/v1/calls/blive", nil),
                 (.get, "/api/v1/calls?tenant_id=\(B)", nil),
+                (.post, "/api/v1/calls/blive/recording", nil),
+                (.delete, "/api/v1/calls/blive/recording", nil),
+                (.get, "/api/v1/recordings/brec", nil),
+                (.get, "/api/v1/recordings/brec/audio", nil),
+                (.delete, "/api/v1/recordings/brec", nil),
+                (.get, "/api/v1/recordings?tenant_id=\(B)", nil),
                 (.get, "/api/v1/webhooks/bhook", nil),
                 (.patch, "/api/v1/webhooks/bhook", ["enabled": false]),
                 (.delete, "/api/v1/webhooks/bhook", nil),
@@ -107,6 +117,7 @@ import Testing
         #expect(try f.store.apiKey(id: "bkey") != nil)
         #expect(try f.store.webhook(id: "bhook")?.isEnabled == true)
         #expect(try f.store.callRecord(id: "bcall") != nil)
+        #expect(try f.store.recording(id: "brec") != nil)
         #expect(f.calls.hungUp.withLockedValue { $0 }.isEmpty)
     }
 
