@@ -206,7 +206,7 @@ final class EngineCallMedia: CallMediaService, Sendable {
     private let sessions = Mutex<[String: (session: MediaSessionHandle, legs: [MediaLegHandle])]>([:])
 
     init(engine: MediaEngine) { self.engine = engine }
-    /// Call recordings (EngineCallRecording.swift).
+    /// Call recordings (EngineCallRecordings.swift).
     let recordings = EngineCallRecordings()
 
     /// Session `id`'s engine handle, while it is open.
