@@ -90,7 +90,7 @@ extension B2BUA {
                 do {
                     try await media.startRecording(session: session, path: full)
                 } catch {
-                    try? recorder.store.deleteRecording(id: row.id)
+                    _ = try? recorder.store.deleteRecording(id: row.id)
                     try? FileManager.default.removeItem(atPath: full)
                     throw error
                 }
@@ -153,8 +153,8 @@ extension B2BUA {
         let loop = endpoint.eventLoop, id = call.id, tenantID = call.tenant.id
         let numbers = [call.callerNumber, call.target.number]
         Task.detached { [weak self] in
-            guard recorder.wantsRecording(tenantID: tenantID, numbers: numbers) else { return }
-            loop.execute { _ = self?.startRecording(callID: id, tenantID: tenantID) }
+            guard recorder.wantsRecording(tenantID: tenantID, numbers: numbers), let b2bua = self else { return }
+            loop.execute { _ = b2bua.startRecording(callID: id, tenantID: tenantID) }
         }
     }
 }
