@@ -118,6 +118,7 @@ struct Serve: AsyncParsableCommand {
         var callConfiguration = B2BUA.Configuration()
         callConfiguration.advertisedHost = advertised
         callConfiguration.ringTimeoutMilliseconds = config.ringTimeoutMilliseconds
+        callConfiguration.sessionTimer = config.sessionTimer
 
         // SIP: TLS identity from the configured files, or a self-signed pair kept in <data>/tls.
         let sip = SIPService(logger: logger, store: store, media: EngineCallMedia(engine: engine), calls: callConfiguration)

@@ -80,6 +80,7 @@ struct ServerConfiguration: Equatable {
         case sipAllow = "sip_allow"
         case sipDeny = "sip_deny"
         case sipRateLimit = "sip_rate_limit"
+        case sessionTimer = "session_timer"
 
         var environmentName: String { "TANDEM_" + rawValue.uppercased() }
         var flagName: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
@@ -106,6 +107,9 @@ struct ServerConfiguration: Equatable {
     var sipAllow: [SIPAddressRange] = []
     var sipDeny: [SIPAddressRange] = []
     var sipRateLimit = 500
+    /// RFC 4028 session timers on call legs: Session-Expires asked and Min-SE, in seconds; nil: off.
+    /// `session_timer` is `off`, `EXPIRES` or `EXPIRES/MIN_SE` (default 120/90; below 90 only for tests).
+    var sessionTimer: SessionTimerPolicy? = SessionTimerPolicy()
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -171,6 +175,18 @@ struct ServerConfiguration: Equatable {
                 throw .invalidValue(setting: setting, value: value, expected: "packets per second per source IP, 0 for no limit")
             }
             sipRateLimit = n
+        case .sessionTimer:
+            if value == "off" {
+                sessionTimer = nil
+                return
+            }
+            let parts = value.split(separator: "/", omittingEmptySubsequences: false).map { UInt32($0) }
+            guard (1...2).contains(parts.count), let expires = parts[0], let minimum = parts.count == 2 ? parts[1] : min(90, expires),
+                  minimum >= 1, minimum <= expires, expires <= 86_400 else {
+                throw .invalidValue(setting: setting, value: value,
+                                    expected: "off, EXPIRES or EXPIRES/MIN_SE in seconds (MIN_SE <= EXPIRES <= 86400)")
+            }
+            sessionTimer = SessionTimerPolicy(sessionExpires: expires, minimumSE: minimum, floor: min(90, minimum))
         }
     }
 
@@ -240,6 +256,7 @@ struct ServerConfiguration: Equatable {
             Key.sipAllow.rawValue: sipAllow.map(\.description).joined(separator: ","),
             Key.sipDeny.rawValue: sipDeny.map(\.description).joined(separator: ","),
             Key.sipRateLimit.rawValue: sipRateLimit,
+            Key.sessionTimer.rawValue: sessionTimer.map { "\($0.sessionExpires)/\($0.minimumSE)" } ?? "off",
         ]
     }
 }
