@@ -36,7 +36,7 @@ import Testing
         #expect(key.keyParameters == "inline:\(Self.callerKey)|2^31")
         // The callee is offered plain RTP/AVP at the callee leg, without the caller's key.
         let toCallee = CallSDP.offerToCallee(from: offer, leg: calleeLeg, origin: origin, canTranscode: canTranscode).serialized
-        #expect(toCallee.contains("m=audio 30002 RTP/AVP 8 101"))
+        #expect(toCallee.contains("m=audio 30002 RTP/AVP 8 0 101"))
         #expect(!toCallee.contains("crypto") && !toCallee.contains(Self.callerKey))
         // The caller's answer: RTP/SAVP with Tandem's own key under the offered tag and suite.
         let ours = CallSRTPKey.fresh(suite: key.suite, tag: key.tag)
