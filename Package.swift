@@ -109,7 +109,7 @@ let package = Package(
         ]),
         // tandem: the executable, the only place that wires everything together. Links jemalloc.
         .executableTarget(name: "tandem", dependencies: [
-            "TandemBase", "Store", "PBX", "AdminAPI", "MediaEngine", "SIPStack", "SIPCore", "CJemalloc",
+            "TandemBase", "Store", "PBX", "AdminAPI", "MediaEngine", "SRTP", "SIPStack", "SIPCore", "CJemalloc",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

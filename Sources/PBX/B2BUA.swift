@@ -95,10 +95,19 @@ public final class B2BUA: @unchecked Sendable {
         public var mediaTimeouts = 0
         /// Calls ended because a session timer expired.
         public var sessionsExpired = 0
+        /// Media timeouts reported before the answer (ringing, early media): ignored, the timer restarts on answer.
+        public var mediaTimeoutsBeforeAnswer = 0
+        /// INVITEs without SDP (late offer), and those whose ACK brought no usable answer (B2BUA+LateOffer.swift).
+        public var lateOffers = 0
+        public var lateOfferFailures = 0
+        /// Calls whose caller's SDES-SRTP was terminated on its leg, and offers refused for their security
+        /// (DTLS-SRTP, AVPF, SAVP without a usable key) with 488 (B2BUA+SRTP.swift).
+        public var srtpCalls = 0
+        public var securityRejected = 0
     }
 
     public let configuration: Configuration
-    public private(set) var counters = Counters()
+    public internal(set) var counters = Counters()
     public let events: AsyncStream<CallEvent>
 
     let endpoint: SIPEndpoint
@@ -221,12 +230,15 @@ public final class B2BUA: @unchecked Sendable {
             guard let u = try? lookup(tenant, number) else { return reject(request, 500) }
             callee = u
         }
-        guard let body = SessionBody(message: request), body.isSessionDescription,
-              let text = String(bytes: body.bytes, encoding: .utf8),
-              let offer = try? CallAudioDescription(parsing: text) else {
-            // Late offers (INVITE without SDP) and SDP without plain RTP audio are not anchored yet.
+        // The caller's offer, or Tandem's template for a late offer (B2BUA+LateOffer.swift).
+        let offer: CallAudioDescription, lateOffer: Bool
+        switch readOffer(request) {
+        case .success(let read):
+            offer = read.offer
+            lateOffer = read.late
+        case .failure(let refusal):
             writeUnconnectedRecord(tenant: tenant, caller: user.number, callee: calleeNumber, reason: .incompatibleMedia, status: 488)
-            return reject(request, 488)
+            return reject(request, 488, warning: refusal.warning)
         }
         let local = localAddress(for: source)
         var configuration = InviteSessionConfiguration()
@@ -249,6 +261,8 @@ public final class B2BUA: @unchecked Sendable {
                         calleeNumber: calleeNumber, callerUser: user, target: callee, chain: chain, callerFrom: from,
                         callerCallID: callID, callerSource: source, callerLocal: local, caller: session, offer: offer)
         call.privacyID = CallerIdentity.requestsPrivacy(request)
+        call.offerState.isLateOffer = lateOffer
+        let srtp = prepareCallerSRTP(call)  // B2BUA+SRTP.swift
         for number in chain.tried.map(\.number).dropLast() { call.targets.append(number) }
         if chain.hops > 0 { counters.forwarded += chain.hops }
         calls[call.id] = call
@@ -265,6 +279,7 @@ public final class B2BUA: @unchecked Sendable {
                 let a = try await media.addLeg(session: id, ipv6: ipv6)
                 let b = try await media.addLeg(session: id, ipv6: ipv6)
                 try await media.updateLeg(a, remote: offer.remote)
+                if let srtp { try await media.setSRTP(a, inbound: srtp.inbound, outbound: srtp.outbound) }
                 loop.execute { self?.mediaReady(id, caller: a, callee: b) }
             } catch {
                 loop.execute { self?.mediaFailed(id) }
@@ -291,7 +306,12 @@ public final class B2BUA: @unchecked Sendable {
     /// the CDR says media timeout. Ignored before the answer (a callee may ring, without early media, for longer
     /// than the media timeout; the ring timeout bounds that phase).
     public func handleMediaTimeout(callID id: String) {
-        guard let call = calls[id], call.phase == .answered else { return }
+        guard let call = calls[id], call.phase != .ended else { return }
+        guard call.phase == .answered else {
+            // Ringing or early media: consumed; the legs' timers restart when the call is answered (acceptCaller).
+            counters.mediaTimeoutsBeforeAnswer += 1
+            return
+        }
         counters.mediaTimeouts += 1
         call.warning = "media timeout"
         abort(call, status: 408, reason: .mediaTimeout, by: .system)
@@ -507,6 +527,7 @@ public final class B2BUA: @unchecked Sendable {
                 // A re-INVITE without SDP: offer the side its current stream again.
                 if let body = currentDescription(call, side, direction: .sendrecv) { feed(call, side, .accept(body: body)) }
             case .offerRejected(let code):
+                if isLateAnswer(call, side) { lateAnswerReceived(call, nil); continue }  // the ACK had no answer
                 if let from = call.reinviteFrom, from != side, code != 491 {
                     call.reinviteFrom = nil
                     feed(call, from, .reject(statusCode: code >= 300 ? code : 488))
@@ -550,7 +571,9 @@ public final class B2BUA: @unchecked Sendable {
            let text = String(bytes: body.bytes, encoding: .utf8), let answer = try? CallAudioDescription(parsing: text),
            let answerToCaller = applyAnswer(call, branch: branch, answer: answer) {
             call.earlyBranch = index
-            feed(call, .caller, .provisional(statusCode: code, body: answerToCaller, reliable: false))
+            // A late-offer caller gets no SDP in an unreliable 18x (it would be an offer; B2BUA+LateOffer.swift).
+            feed(call, .caller, .provisional(statusCode: code, body: call.offerState.isLateOffer ? nil : answerToCaller,
+                                             reliable: false))
             return
         }
         feed(call, .caller, .provisional(statusCode: code == 183 ? 183 : 180, body: nil, reliable: false))
@@ -578,6 +601,7 @@ public final class B2BUA: @unchecked Sendable {
     }
 
     private func answerReceived(_ call: Call, _ side: CallSide, _ body: SessionBody) {
+        if isLateAnswer(call, side) { return lateAnswerReceived(call, body) }  // B2BUA+LateOffer.swift
         guard let text = String(bytes: body.bytes, encoding: .utf8), let answer = try? CallAudioDescription(parsing: text) else {
             if case .branch = side, call.phase == .answered, !call.acceptedCaller {
                 abort(call, status: 488, reason: .incompatibleMedia, by: .system)
@@ -599,7 +623,8 @@ public final class B2BUA: @unchecked Sendable {
                 updateRemote(call, leg: call.calleeLeg, remote: answer.remote)
                 if let plan = call.plan, let leg = call.callerLeg {
                     let sdp = CallSDP.description(format: plan.caller, leg: leg, direction: answer.remote.direction,
-                                                  origin: call.nextOrigin(for: .caller, address: leg.address))
+                                                  origin: call.nextOrigin(for: .caller, address: leg.address),
+                                                  crypto: srtpCrypto(call, .caller))
                     feed(call, .caller, .accept(body: SessionBody(bytes: Array(sdp.serialized.utf8))))
                 }
             } else if call.winner == i {
@@ -630,7 +655,8 @@ public final class B2BUA: @unchecked Sendable {
         let changed = call.plan != plan
         call.plan = plan
         let sdp = CallSDP.description(format: plan.caller, leg: a, direction: answer.remote.direction,
-                                      origin: call.nextOrigin(for: .caller, address: a.address), template: call.offer)
+                                      origin: call.nextOrigin(for: .caller, address: a.address), template: call.offer,
+                                      crypto: srtpCrypto(call, .caller))
         let media = media, remote = answer.remote, link = !call.linked
         call.linked = true
         call.enqueueMedia {
@@ -653,9 +679,23 @@ public final class B2BUA: @unchecked Sendable {
               let plan = call.plan, let a = call.callerLeg else { return }
         call.acceptedCaller = true
         counters.answered += 1
-        let sdp = CallSDP.description(format: plan.caller, leg: a, direction: answer.remote.direction,
-                                      origin: call.nextOrigin(for: .caller, address: a.address), template: call.offer)
-        feed(call, .caller, .accept(body: SessionBody(bytes: Array(sdp.serialized.utf8))))
+        // Both legs re-pointed: their media timeouts count from the answer, not from the ringing.
+        if let b = call.calleeLeg {
+            let media = media, callerRemote = call.offer.remote, calleeRemote = answer.remote, late = call.offerState.isLateOffer
+            call.enqueueMedia {
+                if !late { try? await media.updateLeg(a, remote: callerRemote) }
+                try? await media.updateLeg(b, remote: calleeRemote)
+            }
+        }
+        if call.offerState.isLateOffer {
+            // The 2xx carries Tandem's offer; the ACK brings the answer (B2BUA+LateOffer.swift).
+            feed(call, .caller, .accept(body: lateOfferToCaller(call, plan: plan, leg: a, direction: answer.remote.direction)))
+        } else {
+            let sdp = CallSDP.description(format: plan.caller, leg: a, direction: answer.remote.direction,
+                                          origin: call.nextOrigin(for: .caller, address: a.address), template: call.offer,
+                                          crypto: srtpCrypto(call, .caller))
+            feed(call, .caller, .accept(body: SessionBody(bytes: Array(sdp.serialized.utf8))))
+        }
         continuation.yield(CallEvent(kind: .answered, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber,
                                      tenantID: call.tenant.id))
         recordIfWanted(call)  // B2BUA+Recording.swift
@@ -678,11 +718,12 @@ public final class B2BUA: @unchecked Sendable {
             return
         }
         let other: CallSide = side == .caller ? .branch(w) : .caller
+        if side == .caller { callerReofferedSRTP(call, offer) }  // B2BUA+SRTP.swift
         updateRemote(call, leg: side == .caller ? call.callerLeg : call.calleeLeg, remote: offer.remote)
         guard let leg = other == .caller ? call.callerLeg : call.calleeLeg else { return }
         let format = other == .caller ? plan.caller : plan.callee
         let sdp = CallSDP.description(format: format, leg: leg, direction: offer.remote.direction,
-                                      origin: call.nextOrigin(for: other, address: leg.address))
+                                      origin: call.nextOrigin(for: other, address: leg.address), crypto: srtpCrypto(call, other))
         call.reinviteFrom = side
         let actions = feed(call, other, .reinvite(offer: SessionBody(bytes: Array(sdp.serialized.utf8))))
         if actions.contains(where: { if case .commandRefused = $0 { true } else { false } }) {
@@ -695,7 +736,7 @@ public final class B2BUA: @unchecked Sendable {
         guard let plan = call.plan, let leg = side == .caller ? call.callerLeg : call.calleeLeg else { return nil }
         let format = side == .caller ? plan.caller : plan.callee
         let sdp = CallSDP.description(format: format, leg: leg, direction: direction,
-                                      origin: call.nextOrigin(for: side, address: leg.address))
+                                      origin: call.nextOrigin(for: side, address: leg.address), crypto: srtpCrypto(call, side))
         return SessionBody(bytes: Array(sdp.serialized.utf8))
     }
 

@@ -96,4 +96,16 @@ public protocol CallMediaService: Sendable {
     func setAudioFormat(_ format: CallAudioFormat?, for leg: CallMediaLeg) async throws
     /// Deletes session `id`: every port returns. Never fails for an unknown id.
     func deleteSession(id: String) async
+    /// Terminates SDES-SRTP on a leg: packets from the party are decrypted with `inbound` (its key), packets to it
+    /// encrypted with `outbound` (Tandem's key); the other leg stays plain RTP.
+    func setSRTP(_ leg: CallMediaLeg, inbound: CallSRTPKey, outbound: CallSRTPKey) async throws
+}
+
+/// A media service that cannot terminate SRTP.
+public struct CallMediaSRTPUnsupported: Error {}
+
+extension CallMediaService {
+    public func setSRTP(_ leg: CallMediaLeg, inbound: CallSRTPKey, outbound: CallSRTPKey) async throws {
+        throw CallMediaSRTPUnsupported()
+    }
 }

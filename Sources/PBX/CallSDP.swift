@@ -35,6 +35,8 @@ public struct CallAudioDescription: Sendable, Hashable {
     public var telephoneEvents: [CallCodec]
     public var remote: CallMediaRemote
     public var ptime: Int?
+    /// The SDES key the party offered or answered for an `RTP/SAVP` stream (nil: plain RTP/AVP).
+    public var srtp: CallSRTPKey?
 
     /// Errors reading a party's SDP.
     public enum ReadError: Error, Equatable, Sendable {
@@ -42,14 +44,24 @@ public struct CallAudioDescription: Sendable, Hashable {
         case malformed
         /// No usable RTP/AVP audio section (none, rejected, or SRTP/DTLS which this B2BUA does not anchor yet).
         case noAudio
+        /// The audio is secured in a way Tandem does not terminate: DTLS-SRTP (`a=fingerprint`, `UDP/TLS/RTP/SAVP`),
+        /// `RTP/SAVPF`, or `RTP/SAVP` without a usable `a=crypto` line. The text is for a Warning header.
+        case unsupportedSecurity(String)
     }
 
     public init(parsing text: String) throws(ReadError) {
         let sdp: SessionDescription
         do { sdp = try SessionDescription(parsing: text) } catch { throw .malformed }
-        guard let index = sdp.media.firstIndex(where: {
-            $0.media.lowercased() == "audio" && $0.port != 0 && $0.proto.uppercased() == "RTP/AVP"
-        }) else { throw .noAudio }
+        let index: Int
+        switch CallSRTPKey.audioSection(of: sdp) {
+        case .plain(let i)?:
+            index = i
+        case .sdes(let i, let key)?:
+            index = i
+            srtp = key
+        case .unsupported(let why)?: throw .unsupportedSecurity(why)
+        case nil: throw .noAudio
+        }
         self.sdp = sdp
         self.index = index
         let m = sdp.media[index]
@@ -158,6 +170,8 @@ public enum CallSDP {
             }
         }
         point(&m, at: leg)
+        // An SRTP caller's stream is terminated on its own leg: the callee is offered plain RTP (B2BUA+SRTP.swift).
+        m.proto = "RTP/AVP"
         sdp.media[offer.index] = m
         return sdp
     }
@@ -203,7 +217,8 @@ public enum CallSDP {
     /// `direction`. Used for the answer to the caller and for re-offers on either side. `template`'s other media
     /// sections are echoed refused so an answer keeps the offer's section count (RFC 3264 §6).
     public static func description(format: CallAudioFormat, leg: CallMediaLeg, direction: SDPDirection,
-                                   origin: SDPOrigin, template: CallAudioDescription? = nil) -> SessionDescription {
+                                   origin: SDPOrigin, template: CallAudioDescription? = nil,
+                                   crypto: SDPCryptoAttribute? = nil) -> SessionDescription {
         var formats = [String(format.payloadType)]
         var attributes: [SDPAttribute] = [.rtpMap(SDPRTPMap(payloadType: format.payloadType, encodingName: format.name,
                                                             clockRate: UInt32(format.clockRate),
@@ -218,9 +233,10 @@ public enum CallSDP {
         }
         attributes.append(.ptime(format.ptimeMilliseconds))
         attributes.append(.direction(direction))
-        var audio = MediaDescription(media: "audio", port: UInt16(leg.rtpPort), proto: "RTP/AVP", formats: formats,
-                                     attributes: attributes)
+        var audio = MediaDescription(media: "audio", port: UInt16(leg.rtpPort), proto: crypto == nil ? "RTP/AVP" : "RTP/SAVP",
+                                     formats: formats, attributes: attributes)
         point(&audio, at: leg)
+        if let crypto { audio.attributes.append(.crypto(crypto)) }
         audio.connections = []
         var media = [audio]
         if let template {

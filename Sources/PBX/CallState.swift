@@ -127,6 +127,8 @@ final class Call: @unchecked Sendable {
     var calleeSDPVersion: UInt64 = 1
     /// A re-INVITE being relayed: the side it came from.
     var reinviteFrom: CallSide?
+    /// Late offer and SRTP state (CallSRTP.swift, B2BUA+LateOffer.swift, B2BUA+SRTP.swift).
+    var offerState = CallOfferState()
 
     let startedAt = Date()
     var answeredAt: Date?

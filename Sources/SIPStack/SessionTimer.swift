@@ -8,9 +8,10 @@ public struct SessionTimerPolicy: Equatable, Sendable {
     /// The smallest interval we accept, in seconds (never below RFC 4028 §4's 90 s floor).
     public var minimumSE: UInt32
 
-    /// The defaults: 120 s asked, 90 s minimum.
-    public init(sessionExpires: UInt32 = 120, minimumSE: UInt32 = 90) {
-        self.minimumSE = max(90, minimumSE)
+    /// The defaults: 120 s asked, 90 s minimum. `floor` is RFC 4028's 90 s lower bound on Min-SE; only tests
+    /// lower it (a refresh or an expiry in seconds).
+    public init(sessionExpires: UInt32 = 120, minimumSE: UInt32 = 90, floor: UInt32 = 90) {
+        self.minimumSE = max(max(1, floor), minimumSE)
         self.sessionExpires = max(sessionExpires, self.minimumSE)
     }
 }

@@ -8,6 +8,7 @@ import ServiceLifecycle
 import Synchronization
 import SIPCore
 import SIPStack
+import SRTP
 import Store
 import TandemBase
 
@@ -268,6 +269,19 @@ final class EngineCallMedia: CallMediaService, Sendable {
 
     func setAudioFormat(_ format: CallAudioFormat?, for leg: CallMediaLeg) async throws {
         try await engine.setAudioFormat(format.flatMap(Self.format), for: try handle(leg))
+    }
+
+    /// SDES on a leg: the party's key decrypts what it sends, Tandem's encrypts what goes to it (the engine's
+    /// SRTP↔RTP bridging; the other leg stays plain).
+    func setSRTP(_ leg: CallMediaLeg, inbound: CallSRTPKey, outbound: CallSRTPKey) async throws {
+        func keying(_ k: CallSRTPKey) throws -> SRTPKeying {
+            guard let suite = SRTPSuite(rawValue: k.suite) else { throw MediaSessionError.invalidSRTPKey }
+            return SRTPKeying(suite: suite, keyParameters: try SDESKeyParameters(parsing: k.keyParameters, suite: suite))
+        }
+        var update = LegUpdate()
+        update.inboundSRTP = .some(try keying(inbound))
+        update.outboundSRTP = .some(try keying(outbound))
+        try await engine.updateLeg(try handle(leg), update)
     }
 
     /// The call whose media session is `session`, if it is still open.

@@ -127,6 +127,7 @@ struct Serve: AsyncParsableCommand {
         var callConfiguration = B2BUA.Configuration()
         callConfiguration.advertisedHost = advertised
         callConfiguration.ringTimeoutMilliseconds = config.ringTimeoutMilliseconds
+        callConfiguration.sessionTimer = config.sessionTimer
 
         // SIP: TLS identity from the configured files, or a self-signed pair kept in <data>/tls.
         let callMedia = EngineCallMedia(engine: engine)

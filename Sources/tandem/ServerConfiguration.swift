@@ -82,6 +82,7 @@ struct ServerConfiguration: Equatable {
         case sipRateLimit = "sip_rate_limit"
         /// Call recordings directory (default `<data>/recordings`).
         case recordings
+        case sessionTimer = "session_timer"
 
         var environmentName: String { "TANDEM_" + rawValue.uppercased() }
         var flagName: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
@@ -111,6 +112,9 @@ struct ServerConfiguration: Equatable {
     /// Where call recordings go (`recordings`); nil: `<data>/recordings`.
     var recordingsSetting: String?
     var recordingsDirectory: String { recordingsSetting ?? (dataDirectory as NSString).appendingPathComponent("recordings") }
+    /// RFC 4028 session timers on call legs: Session-Expires asked and Min-SE, in seconds; nil: off.
+    /// `session_timer` is `off`, `EXPIRES` or `EXPIRES/MIN_SE` (default 120/90; below 90 only for tests).
+    var sessionTimer: SessionTimerPolicy? = SessionTimerPolicy()
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -179,6 +183,18 @@ struct ServerConfiguration: Equatable {
         case .recordings:
             guard !value.isEmpty else { throw .invalidValue(setting: setting, value: value, expected: "a directory path") }
             recordingsSetting = value
+        case .sessionTimer:
+            if value == "off" {
+                sessionTimer = nil
+                return
+            }
+            let parts = value.split(separator: "/", omittingEmptySubsequences: false).map { UInt32($0) }
+            guard (1...2).contains(parts.count), let expires = parts[0], let minimum = parts.count == 2 ? parts[1] : min(90, expires),
+                  minimum >= 1, minimum <= expires, expires <= 86_400 else {
+                throw .invalidValue(setting: setting, value: value,
+                                    expected: "off, EXPIRES or EXPIRES/MIN_SE in seconds (MIN_SE <= EXPIRES <= 86400)")
+            }
+            sessionTimer = SessionTimerPolicy(sessionExpires: expires, minimumSE: minimum, floor: min(90, minimum))
         }
     }
 
@@ -249,6 +265,7 @@ struct ServerConfiguration: Equatable {
             Key.sipDeny.rawValue: sipDeny.map(\.description).joined(separator: ","),
             Key.sipRateLimit.rawValue: sipRateLimit,
             Key.recordings.rawValue: recordingsDirectory,
+            Key.sessionTimer.rawValue: sessionTimer.map { "\($0.sessionExpires)/\($0.minimumSE)" } ?? "off",
         ]
     }
 }

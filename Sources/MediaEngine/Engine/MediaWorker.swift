@@ -404,7 +404,13 @@ final class MediaWorker: @unchecked Sendable {
     private func updateLeg(_ handle: MediaLegHandle, _ u: PreparedLegUpdate) -> Result<Void, MediaSessionError> {
         guard isValid(handle) else { return .failure(.unknownLeg) }
         let i = Int(handle.slot)
-        if let a = u.remoteRTP { legs[i].signalledRTP = a }
+        if let a = u.remoteRTP {
+            legs[i].signalledRTP = a
+            // Signalling (re)pointed the leg at its party, e.g. on answer: its media timeout counts from now, even
+            // when it already fired while the call was ringing.
+            legs[i].lastRTPTick = tick
+            legs[i].isTimedOut = false
+        }
         if let a = u.remoteRTCP { legs[i].signalledRTCP = a }
         if let s = u.inboundSRTP { legs[i].inboundSRTP = s }
         if let s = u.outboundSRTP { legs[i].outboundSRTP = s }
