@@ -28,6 +28,8 @@ struct TerminatingState: @unchecked Sendable {
         sources = sources.filter { $0.key.session != session }
         shapes = shapes.filter { $0.key.session != session }
         inBandDetection = inBandDetection.filter { $0.session != session }
+        // A recording still running when its session goes is finished, not abandoned with the file open.
+        recordings[session]?.stop()
         recordings[session] = nil
     }
 
