@@ -25,6 +25,8 @@ enum AdminAPIRoutes {
         registerStatus(authed, s)
         registerCallRecords(authed, s)
         registerActiveCalls(authed, s)
+        registerCallHold(authed, s)  // CallHoldRoutes.swift
+        registerMediaSessions(authed, s)  // MediaSessionRoutes.swift
         registerWebhooks(authed, s)
         authed.get("events") { _, _ -> Response in
             throw Problem(status: .upgradeRequired, type: "upgrade-required", title: "Upgrade required",

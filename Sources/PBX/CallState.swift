@@ -127,6 +127,8 @@ final class Call: @unchecked Sendable {
     var calleeSDPVersion: UInt64 = 1
     /// A re-INVITE being relayed: the side it came from.
     var reinviteFrom: CallSide?
+    /// Parties held through the admin API and a hold/unhold in progress (B2BUA+Hold.swift).
+    var hold = CallHoldState()
 
     let startedAt = Date()
     var answeredAt: Date?

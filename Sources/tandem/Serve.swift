@@ -120,7 +120,9 @@ struct Serve: AsyncParsableCommand {
         callConfiguration.ringTimeoutMilliseconds = config.ringTimeoutMilliseconds
 
         // SIP: TLS identity from the configured files, or a self-signed pair kept in <data>/tls.
-        let sip = SIPService(logger: logger, store: store, media: EngineCallMedia(engine: engine), calls: callConfiguration)
+        // Held parties hear TANDEM_HOLD_MUSIC (a WAV file) when set, else a soft periodic beep.
+        let callMedia = EngineCallMedia(engine: engine, holdMusicPath: ProcessInfo.processInfo.environment["TANDEM_HOLD_MUSIC"])
+        let sip = SIPService(logger: logger, store: store, media: callMedia, calls: callConfiguration)
         do {
             let identity: SIPTLSIdentity
             if let cert = config.tlsCertificate, let key = config.tlsKey {
@@ -143,7 +145,7 @@ struct Serve: AsyncParsableCommand {
         do {
             api = try AdminAPIService(
                 store: store, registrations: RegistrarRegistrationSource(registrar: sip.registrar, eventLoop: sip.endpoint.eventLoop),
-                calls: B2BUACallSource(calls: sip.calls, eventLoop: sip.endpoint.eventLoop),
+                calls: B2BUACallSource(calls: sip.calls, eventLoop: sip.endpoint.eventLoop, media: callMedia),
                 mediaLoad: { [engine] in
                     engine.workerLoads().map {
                         MediaWorkerLoadInfo(index: $0.index, sessions: $0.sessions, legs: $0.legs, packetsIn: $0.packetsIn,
