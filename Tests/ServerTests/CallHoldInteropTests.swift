@@ -130,8 +130,16 @@ final class EventFeedClient: @unchecked Sendable {
         return condition(messages)
     }
 
+    private var fdClosed = false
+
+    /// Closes the connection (idempotent): the server's graceful shutdown waits for open websockets.
     func close() {
-        lock.withLock { closed = true }
+        let first = lock.withLock { () -> Bool in
+            closed = true
+            defer { fdClosed = true }
+            return !fdClosed
+        }
+        guard first else { return }
         shutdown(fd, Int32(SHUT_RDWR))
         Glibc.close(fd)
     }
@@ -278,6 +286,8 @@ final class EventFeedClient: @unchecked Sendable {
         }
         #expect(remaining?.isEmpty == true, "\(remaining ?? [])")
         #expect(try await base.openLegsAfterSettling(server) == 0)
+        feed.close()
+        otherFeed.close()
         await base.stop(server)
     }
 }
