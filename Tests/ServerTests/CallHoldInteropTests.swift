@@ -146,8 +146,9 @@ final class EventFeedClient: @unchecked Sendable {
 }
 
 /// A real call between two SIPp instances through `tandem serve`, driven over the admin API: the event websocket
-/// of the call's tenant administrator sees the call's events in order (another tenant's sees none); the callee is
-/// held and resumed (SIPp checks the re-INVITEs' a=sendonly and a=sendrecv); `GET /media/sessions` shows the call's
+/// of the call's tenant administrator sees the call's events in order (another tenant's sees none); both parties
+/// are held and resumed (each SIPp checks its re-INVITEs' a=sendonly and a=sendrecv; the held caller's RTP is
+/// dropped, not relayed); `GET /media/sessions` shows the call's
 /// session with counters that grow while the caller's SIPp plays RTP; after the hang-up no session remains.
 @Suite(.serialized) struct CallHoldInteropTests {
     let base = B2BUAInteropTests()
@@ -210,7 +211,7 @@ final class EventFeedClient: @unchecked Sendable {
         let callerMedia = SIPInteropTests.freePort(udp: true) & ~1, calleeMedia = SIPInteropTests.freePort(udp: true) & ~1
         async let uas = base.sipp("b2bua-uas-hold.xml", port: server.udp, local: calleePort, service: "200",
                                   extra: ["-mp", String(calleeMedia)], timeout: 40)
-        async let uac = base.sipp("b2bua-uac-rtp-wait-bye.xml", port: server.udp, local: SIPInteropTests.freePort(udp: true),
+        async let uac = base.sipp("b2bua-uac-rtp-hold.xml", port: server.udp, local: SIPInteropTests.freePort(udp: true),
                                   service: "200", extra: base.caller + ["-mp", String(callerMedia)], timeout: 40)
 
         // The call answered (polled, bounded), as the tenant administrator sees it.
@@ -247,14 +248,25 @@ final class EventFeedClient: @unchecked Sendable {
         #expect(try await api("POST", url + "/api/v1/calls/\(id)/hold", token: eve).status == 404)
         #expect((try await api("GET", url + "/api/v1/media/sessions", token: eve).json["items"] as? [Any])?.isEmpty == true)
 
-        // Hold the callee: its SIPp checks the re-INVITE's a=sendonly and answers a=recvonly.
-        let held = try await api("POST", url + "/api/v1/calls/\(id)/hold", token: ops, json: ["party": "callee"])
-        #expect(held.status == 200 && held.json["held"] as? [String] == ["callee"], "hold: \(held); \(server.process.stderr.all.suffix(2000))")
+        // Hold both (no body): each SIPp checks its re-INVITE's a=sendonly and answers a=recvonly.
+        let held = try await api("POST", url + "/api/v1/calls/\(id)/hold", token: ops)
+        #expect(held.status == 200 && held.json["held"] as? [String] == ["callee", "caller"], "hold: \(held); \(server.process.stderr.all.suffix(2000))")
         #expect(try await api("POST", url + "/api/v1/calls/\(id)/hold", token: ops, json: ["party": "callee"]).status == 409)
-        let whileHeld = try await session(url, token: ops, call: id)
-        #expect(whileHeld?["held"] as? [String] == ["callee"])
-        // Resume: a=sendrecv, checked by SIPp.
-        let resumed = try await api("POST", url + "/api/v1/calls/\(id)/unhold", token: ops, json: ["party": "callee"])
+        // Held: the caller's RTP (still playing) is no longer relayed, it is dropped on its leg.
+        var whileHeld: [String: Any]?
+        for _ in 0..<50 {
+            whileHeld = try await session(url, token: ops, call: id)
+            let callerLeg = (whileHeld?["streams"] as? [[String: Any]])?.first { $0["index"] as? Int == 0 }
+            if (callerLeg?["packets_dropped"] as? Int ?? 0) > 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(whileHeld?["held"] as? [String] == ["callee", "caller"])
+        let droppedWhileHeld = (whileHeld?["streams"] as? [[String: Any]])?.first { $0["index"] as? Int == 0 }?["packets_dropped"] as? Int ?? 0
+        #expect(droppedWhileHeld > 0, "the held caller's RTP was not dropped: \(whileHeld ?? [:])")
+        // Resume the callee, then the caller: a=sendrecv, checked by SIPp.
+        var resumed = try await api("POST", url + "/api/v1/calls/\(id)/unhold", token: ops, json: ["party": "callee"])
+        #expect(resumed.status == 200 && resumed.json["held"] as? [String] == ["caller"], "unhold: \(resumed)")
+        resumed = try await api("POST", url + "/api/v1/calls/\(id)/unhold", token: ops, json: ["party": "caller"])
         #expect(resumed.status == 200 && resumed.json["held"] as? [String] == [], "unhold: \(resumed)")
         #expect(try await api("POST", url + "/api/v1/calls/\(id)/unhold", token: ops).status == 409)
 
@@ -272,8 +284,9 @@ final class EventFeedClient: @unchecked Sendable {
         var collapsed: [String] = []
         for t in types where collapsed.last != t { collapsed.append(t) }  // 180 may be relayed more than once
         #expect(collapsed == ["started", "ringing", "answered", "held", "resumed", "ended"], "\(types)")
-        let heldEvent = feed.messages.first { $0["type"] as? String == "held" }
-        #expect((heldEvent?["data"] as? [String: Any])?["party"] as? String == "callee")
+        let parties = feed.messages.filter { ["held", "resumed"].contains($0["type"] as? String ?? "") }
+            .compactMap { ($0["data"] as? [String: Any])?["party"] as? String }
+        #expect(parties == ["both", "callee", "caller"], "\(parties)")
         #expect(feed.messages.allSatisfy { $0["topic"] as? String != "calls" || ($0["data"] as? [String: Any])?["call_id"] as? String == id })
         #expect(otherFeed.messages.allSatisfy { $0["type"] as? String == "subscribed" }, "\(otherFeed.messages)")
 
