@@ -26,6 +26,8 @@ enum AdminAPIRoutes {
         registerCallRecords(authed, s)
         registerActiveCalls(authed, s)
         registerRecordings(authed, s)  // RecordingRoutes.swift
+        registerCallHold(authed, s)  // CallHoldRoutes.swift
+        registerMediaSessions(authed, s)  // MediaSessionRoutes.swift
         registerWebhooks(authed, s)
         authed.get("events") { _, _ -> Response in
             throw Problem(status: .upgradeRequired, type: "upgrade-required", title: "Upgrade required",

@@ -40,6 +40,8 @@ public protocol CallControlSource: Sendable {
     func activeCalls() async -> [ActiveCallInfo]
     /// Ends call `id` (BYE or CANCEL to every party; the CDR says `admin`). False when no such call is active.
     func hangUp(callID: String) async -> Bool
+    /// Holds (`hold` true) or resumes `party` of call `id` with re-INVITEs (default: `.unsupported`; CallHoldRoutes.swift).
+    func setHold(callID: String, party: HoldParty, hold: Bool) async -> CallHoldResult
 }
 
 /// No calls (a server without SIP, and tests that do not need any).

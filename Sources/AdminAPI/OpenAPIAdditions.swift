@@ -5,7 +5,7 @@ import Foundation
 /// topic.
 extension OpenAPIDocument {
     /// The served document: `base` with `additions` merged in.
-    static let json: String = adding(recordingAdditions, to: adding(callAdditions, to: merged(base, additions)))
+    static let json: String = adding(holdAndMediaAdditions, to: adding(recordingAdditions, to: adding(callAdditions, to: merged(base, additions))))
 
     static func merged(_ base: String, _ extra: String) -> String {
         guard var doc = (try? JSONSerialization.jsonObject(with: Data(base.utf8))) as? [String: Any],
@@ -1104,7 +1104,7 @@ extension OpenAPIDocument {
       "maxItems": 50,
       "items": {
        "type": "string",
-       "description": "cdr, call.started, call.ringing, call.answered, call.held, call.transferred, call.ended, extension.registered, extension.refreshed, extension.unregistered, extension.expired, extension.flow_closed; or prefix.* (call.*, extension.*) or *."
+       "description": "cdr, call.started, call.ringing, call.answered, call.held, call.resumed, call.transferred, call.ended, extension.registered, extension.refreshed, extension.unregistered, extension.expired, extension.flow_closed; or prefix.* (call.*, extension.*) or *."
       }
      },
      "enabled": {
@@ -1132,7 +1132,7 @@ extension OpenAPIDocument {
       "maxItems": 50,
       "items": {
        "type": "string",
-       "description": "cdr, call.started, call.ringing, call.answered, call.held, call.transferred, call.ended, extension.registered, extension.refreshed, extension.unregistered, extension.expired, extension.flow_closed; or prefix.* (call.*, extension.*) or *."
+       "description": "cdr, call.started, call.ringing, call.answered, call.held, call.resumed, call.transferred, call.ended, extension.registered, extension.refreshed, extension.unregistered, extension.expired, extension.flow_closed; or prefix.* (call.*, extension.*) or *."
       }
      },
      "enabled": {

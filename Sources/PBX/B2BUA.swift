@@ -12,6 +12,8 @@ public struct CallEvent: Sendable {
         case started, ringing, answered, ended
         /// A transfer (REFER) connected the transferee to the transfer target (B2BUA+Transfer.swift).
         case transferred
+        /// Parties put on hold or taken off hold through the admin API (B2BUA+Hold.swift); `detail["party"]` says who.
+        case held, resumed
     }
 
     public var kind: Kind
@@ -23,6 +25,8 @@ public struct CallEvent: Sendable {
     /// The tenant the call belongs to.
     public var tenantID: String
     public var occurredAt = Date()
+    /// Extra facts of the event (`party` for `held`/`resumed`).
+    public var detail: [String: String] = [:]
 }
 
 /// A call not yet ended, as the admin API shows it (copied out of the loop-confined B2BUA).
@@ -528,6 +532,7 @@ public final class B2BUA: @unchecked Sendable {
                 if let body = currentDescription(call, side, direction: .sendrecv) { feed(call, side, .accept(body: body)) }
             case .offerRejected(let code):
                 if isLateAnswer(call, side) { lateAnswerReceived(call, nil); continue }  // the ACK had no answer
+                if holdOfferRejected(call, side, code: code) { continue }  // B2BUA+Hold.swift
                 if let from = call.reinviteFrom, from != side, code != 491 {
                     call.reinviteFrom = nil
                     feed(call, from, .reject(statusCode: code >= 300 ? code : 488))
@@ -602,6 +607,7 @@ public final class B2BUA: @unchecked Sendable {
 
     private func answerReceived(_ call: Call, _ side: CallSide, _ body: SessionBody) {
         if isLateAnswer(call, side) { return lateAnswerReceived(call, body) }  // B2BUA+LateOffer.swift
+        holdAnswerReceived(call, side, body)  // B2BUA+Hold.swift: the answer to an admin hold/unhold re-INVITE
         guard let text = String(bytes: body.bytes, encoding: .utf8), let answer = try? CallAudioDescription(parsing: text) else {
             if case .branch = side, call.phase == .answered, !call.acceptedCaller {
                 abort(call, status: 488, reason: .incompatibleMedia, by: .system)
@@ -722,7 +728,7 @@ public final class B2BUA: @unchecked Sendable {
         updateRemote(call, leg: side == .caller ? call.callerLeg : call.calleeLeg, remote: offer.remote)
         guard let leg = other == .caller ? call.callerLeg : call.calleeLeg else { return }
         let format = other == .caller ? plan.caller : plan.callee
-        let sdp = CallSDP.description(format: format, leg: leg, direction: offer.remote.direction,
+        let sdp = CallSDP.description(format: format, leg: leg, direction: holdAdjusted(call, other, offer.remote.direction),
                                       origin: call.nextOrigin(for: other, address: leg.address), crypto: srtpCrypto(call, other))
         call.reinviteFrom = side
         let actions = feed(call, other, .reinvite(offer: SessionBody(bytes: Array(sdp.serialized.utf8))))
@@ -834,6 +840,7 @@ public final class B2BUA: @unchecked Sendable {
         let reason = transferEnding(call, reason)  // B2BUA+Transfer.swift
         call.phase = .ended
         call.ringDeadline = nil
+        holdCallEnded(call)  // B2BUA+Hold.swift
         switch call.caller.state {
         case .connected, .waitingForACK: feed(call, .caller, .hangup)
         case .incoming: feed(call, .caller, .reject(statusCode: status ?? 500))

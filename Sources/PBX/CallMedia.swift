@@ -96,6 +96,10 @@ public protocol CallMediaService: Sendable {
     func setAudioFormat(_ format: CallAudioFormat?, for leg: CallMediaLeg) async throws
     /// Deletes session `id`: every port returns. Never fails for an unknown id.
     func deleteSession(id: String) async
+    /// Holds the party on `leg`: its media is no longer relayed and it hears hold music (default: nothing).
+    func startHold(_ leg: CallMediaLeg) async throws
+    /// Ends `startHold`: the music stops and the legs relay again (default: nothing).
+    func stopHold(_ leg: CallMediaLeg) async throws
     /// Terminates SDES-SRTP on a leg: packets from the party are decrypted with `inbound` (its key), packets to it
     /// encrypted with `outbound` (Tandem's key); the other leg stays plain RTP.
     func setSRTP(_ leg: CallMediaLeg, inbound: CallSRTPKey, outbound: CallSRTPKey) async throws

@@ -129,6 +129,8 @@ final class Call: @unchecked Sendable {
     var reinviteFrom: CallSide?
     /// Late offer and SRTP state (CallSRTP.swift, B2BUA+LateOffer.swift, B2BUA+SRTP.swift).
     var offerState = CallOfferState()
+    /// Parties held through the admin API and a hold/unhold in progress (B2BUA+Hold.swift).
+    var hold = CallHoldState()
 
     let startedAt = Date()
     var answeredAt: Date?

@@ -8,6 +8,8 @@ import PBX
 struct B2BUACallSource: CallControlSource {
     let calls: B2BUA
     let eventLoop: any EventLoop
+    /// The engine behind the calls, for `GET /media/sessions` (AdminCallSource+Hold.swift); nil: none listed.
+    var media: EngineCallMedia? = nil
 
     func activeCalls() async -> [ActiveCallInfo] {
         let calls = calls
@@ -26,7 +28,7 @@ struct B2BUACallSource: CallControlSource {
 
     /// The event the API publishes for a B2BUA call event (topic `calls`; webhooks see `call.<kind>`).
     static func event(_ e: CallEvent) -> APIEvent {
-        var extra: [String: String] = [:]
+        var extra: [String: String] = e.detail
         if let r = e.record {
             extra["end_reason"] = r.endReason.rawValue
             extra["hung_up_by"] = r.hungUpBy.rawValue

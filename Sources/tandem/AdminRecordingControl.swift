@@ -4,9 +4,9 @@ import NIOCore
 import PBX
 import Store
 
-/// The B2BUA's calls as the admin API sees them, with recording: reads and hang-ups go to `B2BUACallSource`,
+/// The B2BUA's calls as the admin API sees them, with recording: reads, hang-ups, hold and media sessions go to `B2BUACallSource`,
 /// starting and stopping a call's recording hop onto the SIP loop and wait for the engine and the store.
-struct B2BUARecordingCallSource: CallControlSource, RecordingControl {
+struct B2BUARecordingCallSource: CallControlSource, RecordingControl, MediaSessionSource {
     let base: B2BUACallSource
     let recorder: CallRecorder
 
@@ -14,6 +14,10 @@ struct B2BUARecordingCallSource: CallControlSource, RecordingControl {
 
     func activeCalls() async -> [ActiveCallInfo] { await base.activeCalls() }
     func hangUp(callID: String) async -> Bool { await base.hangUp(callID: callID) }
+    func setHold(callID: String, party: HoldParty, hold: Bool) async -> CallHoldResult {
+        await base.setHold(callID: callID, party: party, hold: hold)
+    }
+    func mediaSessions() async -> [MediaSessionInfo] { await base.mediaSessions() }
 
     func startRecording(callID: String) async throws(RecordingControlError) -> CallRecording {
         let calls = base.calls

@@ -205,8 +205,15 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
 final class EngineCallMedia: CallMediaService, Sendable {
     let engine: MediaEngine
     private let sessions = Mutex<[String: (session: MediaSessionHandle, legs: [MediaLegHandle])]>([:])
+    /// Per call: its legs as call control sees them and each leg's codec label (EngineCallMedia+Hold.swift).
+    let legDetails = Mutex<[String: (legs: [CallMediaLeg], codecs: [Int: String])]>([:])
+    /// A WAV file played to held parties; nil: a soft periodic beep.
+    let holdMusicPath: String?
 
-    init(engine: MediaEngine) { self.engine = engine }
+    init(engine: MediaEngine, holdMusicPath: String? = nil) {
+        self.engine = engine
+        self.holdMusicPath = holdMusicPath
+    }
     /// Call recordings (EngineCallRecordings.swift).
     let recordings = EngineCallRecordings()
 
@@ -241,10 +248,12 @@ final class EngineCallMedia: CallMediaService, Sendable {
             table[id]?.legs.append(info.leg)
             return (table[id]?.legs.count ?? 1) - 1
         }
-        return CallMediaLeg(session: id, index: index, address: info.address, rtpPort: info.rtpPort, rtcpPort: info.rtcpPort)
+        let leg = CallMediaLeg(session: id, index: index, address: info.address, rtpPort: info.rtpPort, rtcpPort: info.rtcpPort)
+        legDetails.withLock { $0[id, default: ([], [:])].legs.append(leg) }
+        return leg
     }
 
-    private func handle(_ leg: CallMediaLeg) throws -> MediaLegHandle {
+    func handle(_ leg: CallMediaLeg) throws -> MediaLegHandle {
         guard let h = sessions.withLock({ $0[leg.session].flatMap { leg.index < $0.legs.count ? $0.legs[leg.index] : nil } })
         else { throw MediaSessionError.unknownSession }
         return h
@@ -269,6 +278,7 @@ final class EngineCallMedia: CallMediaService, Sendable {
 
     func setAudioFormat(_ format: CallAudioFormat?, for leg: CallMediaLeg) async throws {
         try await engine.setAudioFormat(format.flatMap(Self.format), for: try handle(leg))
+        legDetails.withLock { $0[leg.session]?.codecs[leg.index] = format?.label }
     }
 
     /// SDES on a leg: the party's key decrypts what it sends, Tandem's encrypts what goes to it (the engine's
@@ -290,6 +300,7 @@ final class EngineCallMedia: CallMediaService, Sendable {
     }
 
     func deleteSession(id: String) async {
+        legDetails.withLock { _ = $0.removeValue(forKey: id) }
         guard let entry = sessions.withLock({ $0.removeValue(forKey: id) }) else { return }
         try? await engine.deleteSession(entry.session)
     }

@@ -130,7 +130,8 @@ struct Serve: AsyncParsableCommand {
         callConfiguration.sessionTimer = config.sessionTimer
 
         // SIP: TLS identity from the configured files, or a self-signed pair kept in <data>/tls.
-        let callMedia = EngineCallMedia(engine: engine)
+        // Held parties hear TANDEM_HOLD_MUSIC (a WAV file) when set, else a soft periodic beep.
+        let callMedia = EngineCallMedia(engine: engine, holdMusicPath: ProcessInfo.processInfo.environment["TANDEM_HOLD_MUSIC"])
         defer { callMedia.recordings.shutdown() }  // every running recording's file finalised
         let sip = SIPService(logger: logger, store: store, media: callMedia, calls: callConfiguration)
         // Recordings of calls (B2BUA+Recording.swift): events go to the API's hub (created before the API).
@@ -160,7 +161,7 @@ struct Serve: AsyncParsableCommand {
         do {
             api = try AdminAPIService(
                 store: store, registrations: RegistrarRegistrationSource(registrar: sip.registrar, eventLoop: sip.endpoint.eventLoop),
-                calls: B2BUARecordingCallSource(base: B2BUACallSource(calls: sip.calls, eventLoop: sip.endpoint.eventLoop),
+                calls: B2BUARecordingCallSource(base: B2BUACallSource(calls: sip.calls, eventLoop: sip.endpoint.eventLoop, media: callMedia),
                                                 recorder: recorder),
                 mediaLoad: { [engine] in
                     engine.workerLoads().map {

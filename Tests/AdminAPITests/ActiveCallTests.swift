@@ -12,6 +12,8 @@ import Testing
 final class FakeCalls: CallControlSource {
     let list = NIOLockedValueBox<[ActiveCallInfo]>([])
     let hungUp = NIOLockedValueBox<[String]>([])
+    /// Hold replies and media sessions the test sets (CallHoldAPITests.swift).
+    let holdState = NIOLockedValueBox(FakeHoldState())
     func activeCalls() async -> [ActiveCallInfo] { list.withLockedValue { $0 } }
     func hangUp(callID: String) async -> Bool {
         list.withLockedValue { calls in

@@ -18,6 +18,7 @@ import Testing
             $0 = [activeCall("alive", tenant: f.tenantA.id, caller: "100", callee: "101"),
                   activeCall("blive", tenant: f.tenantB.id, caller: "200", callee: "201")]
         }
+        f.calls.holdState.withLockedValue { $0.sessions = [mediaSession("blive", tenant: f.tenantB.id)] }
         let bKey = APIKeyRecord(id: "bkey", tenantID: f.tenantB.id, name: "b", keyHash: "x", prefix: "tk_x", role: .tenantAdministrator,
                                 createdBy: "b", createdAt: Date())
         try f.store.insertAPIKey(bKey)
@@ -68,6 +69,10 @@ import Testing
                 (.get, "/api/v1/recordings/brec/audio", nil),
                 (.delete, "/api/v1/recordings/brec", nil),
                 (.get, "/api/v1/recordings?tenant_id=\(B)", nil),
+                (.post, "/api/v1/calls/blive/hold", nil),
+                (.post, "/api/v1/calls/blive/unhold", ["party": "callee"]),
+                (.get, "/api/v1/media/sessions/blive", nil),
+                (.get, "/api/v1/media/sessions?tenant_id=\(B)", nil),
                 (.get, "/api/v1/webhooks/bhook", nil),
                 (.patch, "/api/v1/webhooks/bhook", ["enabled": false]),
                 (.delete, "/api/v1/webhooks/bhook", nil),
@@ -119,6 +124,7 @@ import Testing
         #expect(try f.store.callRecord(id: "bcall") != nil)
         #expect(try f.store.recording(id: "brec") != nil)
         #expect(f.calls.hungUp.withLockedValue { $0 }.isEmpty)
+        #expect(f.calls.holdState.withLockedValue { $0.requests }.isEmpty)
     }
 
     @Test func systemAdministratorWorksAcrossTenants() async throws {
