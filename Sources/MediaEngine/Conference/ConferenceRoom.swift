@@ -55,7 +55,8 @@ import TandemBase
 ///
 /// Limits today: every participant's ptime must equal the room frame (20 ms); mono only; RTCP is the caller's;
 /// quiet participants are still decoded every frame (RFC 6464 levels are used for selection, not yet to skip
-/// decoding); decode and encode stay on the room's worker (no spreading of a large room over workers).
+/// decoding). A large room can be spread over several workers: see `ConferenceRoom+Spread.swift` and
+/// `ConferenceSpreadMixer` (each worker holds a shard of the participants; mixing on the room's worker).
 public final class ConferenceRoom {
     /// The room's settings.
     public let configuration: ConferenceRoomConfiguration
