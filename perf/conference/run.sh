@@ -15,6 +15,8 @@
 # listeners), SERVERS ("janus tandem"), CASES (all four), TANDEM_BINARY (skip the release build),
 # RAMP (e.g. "20 40 60 80": also run five_party_pcmu at these room counts and large rooms of the
 # sizes in RAMP_LARGE, to find the most participants per core with loss < 0.1 % and no growing delay).
+# TANDEM_WORKERS (1) media workers for tandem, TANDEM_CPUS (1) its taskset CPU list, ROOM_WORKERS (1; read by
+# tandem_driver.py) workers each room is spread over (`room-workers`).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 root="$(dirname "$here")"
@@ -78,8 +80,8 @@ start_server() {
       done
       ;;
     tandem)
-      "${RT[@]}" taskset -c 1 "$TANDEM_BINARY" media --ng 127.0.0.1:$control_port --interface 127.0.0.1 \
-        --rtp-ports $rtp_range --workers 1 --no-pin --log-level error > "$log" 2>&1 &
+      "${RT[@]}" taskset -c "${TANDEM_CPUS:-1}" "$TANDEM_BINARY" media --ng 127.0.0.1:$control_port --interface 127.0.0.1 \
+        --rtp-ports $rtp_range --workers "${TANDEM_WORKERS:-1}" --no-pin --log-level error > "$log" 2>&1 &
       SERVER_PID=$!
       STARTED_PIDS+=("$SERVER_PID")
       timeout 20 python3 "$here/relay/ng_setup.py" --ng 127.0.0.1:$control_port --wait 10

@@ -5,7 +5,8 @@ Commands (issue #6; kept in this one file so that details can be fixed here when
   conference join     room, participant, sdp (offer: one m=audio line with the participant's
                       address/port and codec), room-rate, max-talkers -> result ok, sdp (answer:
                       Tandem's address/port for this participant and the chosen codec); the room is
-                      created on its first join
+                      created on its first join; with ROOM_WORKERS > 1 in the environment, also
+                      room-workers (the room is spread over that many media workers)
   conference leave    room, participant
   conference destroy  room
   conference query    room -> statistics
@@ -22,6 +23,8 @@ from ng_setup import NGClient  # noqa: E402
 OPUS_PT = 111
 ROOM_RATE = 16000
 MAX_TALKERS = 4
+# ROOM_WORKERS > 1 asks Tandem to spread each room over that many media workers (`room-workers`).
+ROOM_WORKERS = int(os.environ.get("ROOM_WORKERS", "1"))
 
 
 class TandemError(RuntimeError):
@@ -92,10 +95,13 @@ class TandemDriver:
         """joins: list of (participant index, room index, local port). Returns {participant: (ip, port, pt)}."""
         result = {}
         for index, room_index, port in joins:
-            reply = self._call({"command": "conference join", "room": self.rooms[room_index],
-                                "participant": f"p{index}", "sdp": offer_sdp(port, codec, 1000 + index),
-                                "room-rate": ROOM_RATE, "max-talkers": MAX_TALKERS,
-                                "max-participants": max(200, self.sizes.get(room_index, 0))})
+            request = {"command": "conference join", "room": self.rooms[room_index],
+                       "participant": f"p{index}", "sdp": offer_sdp(port, codec, 1000 + index),
+                       "room-rate": ROOM_RATE, "max-talkers": MAX_TALKERS,
+                       "max-participants": max(200, self.sizes.get(room_index, 0))}
+            if ROOM_WORKERS > 1:
+                request["room-workers"] = ROOM_WORKERS
+            reply = self._call(request)
             ip, rport, pt = parse_answer(reply["sdp"])
             result[index] = (ip, rport, pt if pt is not None else (OPUS_PT if codec == "opus" else 0))
         return result

@@ -55,7 +55,8 @@ import TandemBase
 ///
 /// Limits today: every participant's ptime must equal the room frame (20 ms); mono only; RTCP is the caller's;
 /// quiet participants are still decoded every frame (RFC 6464 levels are used for selection, not yet to skip
-/// decoding); decode and encode stay on the room's worker (no spreading of a large room over workers).
+/// decoding). A large room can be spread over several workers: see `ConferenceRoom+Spread.swift` and
+/// `ConferenceSpreadMixer` (each worker holds a shard of the participants; mixing on the room's worker).
 public final class ConferenceRoom {
     /// The room's settings.
     public let configuration: ConferenceRoomConfiguration
@@ -66,17 +67,17 @@ public final class ConferenceRoom {
     /// Whether `join` is refused.
     public private(set) var isLocked = false
 
-    private var slots: [ConferenceParticipant?]
+    var slots: [ConferenceParticipant?]
     /// Slot indices of participants in the room (capacity reserved at init, so joins do not reallocate).
-    private var active: [Int] = []
-    private var groups: [ConferenceEncodeGroup?] = []
-    private var stats = ConferenceRoomStatistics()
+    var active: [Int] = []
+    var groups: [ConferenceEncodeGroup?] = []
+    var stats = ConferenceRoomStatistics()
 
     // Mixing buffers (room rate).
-    private let sum: UnsafeMutablePointer<Int32>
-    private let contributions: UnsafeMutablePointer<Int32>
-    private let selected: UnsafeMutablePointer<Int>
-    private var selectedCount = 0
+    let sum: UnsafeMutablePointer<Int32>
+    let contributions: UnsafeMutablePointer<Int32>
+    let selected: UnsafeMutablePointer<Int>
+    var selectedCount = 0
     private let unityFrame: UnsafeMutablePointer<Int16>
     private var unityFrameIndex = -1
     private let scratchFrame: UnsafeMutablePointer<Int16>
@@ -91,9 +92,16 @@ public final class ConferenceRoom {
     private let marginQ8: Int64
 
     // Clock.
-    private var nextFrame: UInt64?
-    private let frameNanoseconds: UInt64
-    private var frameIndex = 0
+    var nextFrame: UInt64?
+    let frameNanoseconds: UInt64
+    var frameIndex = 0
+    /// Frames sent (the shared encodes are made once per output frame); equals `frameIndex` unless the room is a
+    /// shard of a spread room, whose outputs follow the mixer's frames.
+    var outputFrame = 0
+    /// This room's place in a spread room (see `ConferenceRoom+Spread.swift`): shard `spreadShard` of
+    /// `spreadShardCount`; participant `i` here is `i * spreadShardCount + spreadShard` in the room.
+    var spreadShard = 0
+    var spreadShardCount = 1
 
     // Events.
     private let events: UnsafeMutablePointer<ConferenceEvent>
@@ -391,6 +399,7 @@ public final class ConferenceRoom {
     private func mixFrame<S: ConferenceOutputSink>(now: Instant, sink: inout S) {
         let started = MonotonicClock().now().nanoseconds
         frameIndex += 1
+        outputFrame += 1
         // 1. Inputs.
         for index in active where !skipsCodecs {
             guard let p = slots[index] else { continue }
@@ -454,12 +463,12 @@ public final class ConferenceRoom {
 
     /// The full mix saturated to int16 at unity gain, once per frame.
     private func writeUnityFrame() {
-        guard unityFrameIndex != frameIndex else { return }
+        guard unityFrameIndex != outputFrame else { return }
         ConferenceMixing.writeSaturated(sum, into: unityFrame, count: frameSamples)
-        unityFrameIndex = frameIndex
+        unityFrameIndex = outputFrame
     }
 
-    private func updateTalkState() {
+    func updateTalkState() {
         for index in active {
             guard let p = slots[index] else { continue }
             if p.pendingDigit >= 0 {
@@ -499,7 +508,7 @@ public final class ConferenceRoom {
 
     /// Keeps selected talkers that still talk, fills free places with the loudest other talkers, and lets one
     /// clearly louder candidate replace the quietest selected talker.
-    private func select() {
+    func select() {
         // Drop those who stopped talking (or were muted).
         var kept = 0
         for slot in 0..<selectedCount {
@@ -572,7 +581,7 @@ public final class ConferenceRoom {
 
     /// Sends one frame to `p`: silence when deaf, its own mix when it talks or hears a private prompt, else its
     /// group's shared payload.
-    private func send<S: ConferenceOutputSink>(_ p: ConferenceParticipant, group: ConferenceEncodeGroup,
+    func send<S: ConferenceOutputSink>(_ p: ConferenceParticipant, group: ConferenceEncodeGroup,
                                                encoders: inout Int, sink: inout S) {
         let header = RTPPacket.fixedHeaderSize
         let payloadType = p.format.payloadType
@@ -584,7 +593,8 @@ public final class ConferenceRoom {
             emit(p, length: header + group.silenceLength, sink: &sink)
             return
         }
-        let isTalker = p.isSelected && p.contributionSlot >= 0
+        // contributionSlot is set only for this frame's mixed talkers (cleared when a talker is released).
+        let isTalker = p.contributionSlot >= 0
         if isTalker && p.contributionIsRoomFrame {
             // Widen the talker's own frame into its contribution slot only when a scaled writer needs int32.
             if p.playback != nil || p.outputGainQ12 != 4096 {
@@ -639,8 +649,8 @@ public final class ConferenceRoom {
                 return
             }
         } else {
-            if group.encodedFrame != frameIndex {
-                group.encodedFrame = frameIndex
+            if group.encodedFrame != outputFrame {
+                group.encodedFrame = outputFrame
                 let frame: UnsafePointer<Int16>
                 if group.key.outputGainQ12 == 4096 {
                     writeUnityFrame()

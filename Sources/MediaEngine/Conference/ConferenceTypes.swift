@@ -31,13 +31,18 @@ public struct ConferenceRoomConfiguration: Sendable, Equatable {
     public var floodBurstPackets: Int
     /// Events held for `drainEvents` before further events are dropped and counted.
     public var eventCapacity: Int
+    /// Workers the room's participants are spread over (1…16; 1, the default, keeps the room on one worker).
+    /// Above 1, each participant's decode and encode run on one of that many workers (its session is placed
+    /// there), and the mixing on the room's worker; see `ConferenceSpreadMixer`. Capped at the engine's workers.
+    public var spreadAcrossWorkers: Int
 
     /// The defaults: 16 kHz, 4 talkers, 200 participants, 20 ms, −40 dBov, 600 ms hangover, 6 dB margin,
     /// flood limit 200 packets/s with a burst of 50, 1024 events.
     public init(sampleRate: Int = 16000, maximumTalkers: Int = 4, maximumParticipants: Int = 200,
                 frameMilliseconds: Int = 20, talkThresholdDBov: Double = -40, hangoverMilliseconds: Int = 600,
                 replacementMarginDB: Double = 6, floodPacketsPerSecond: Int = 200, floodBurstPackets: Int = 50,
-                eventCapacity: Int = 1024) {
+                eventCapacity: Int = 1024, spreadAcrossWorkers: Int = 1) {
+        self.spreadAcrossWorkers = spreadAcrossWorkers
         self.sampleRate = sampleRate
         self.maximumTalkers = maximumTalkers
         self.maximumParticipants = maximumParticipants

@@ -87,6 +87,8 @@ struct ConferenceRegistry: @unchecked Sendable {
     var configurations: [ConferenceRoomHandle: ConferenceRoomConfiguration] = [:]
     var recordings: [ConferenceRoomHandle: RecordingChannel] = [:]
     var nextNumber: UInt64 = 1
+    /// Rooms spread over several workers (MediaEngine+SpreadRoom.swift).
+    var spread: [ConferenceRoomHandle: ConferenceSpreadPlacement] = [:]
 }
 
 extension MediaEngine {
@@ -96,6 +98,9 @@ extension MediaEngine {
         id: String, configuration: ConferenceRoomConfiguration = ConferenceRoomConfiguration(),
         video: VideoForwarderConfiguration? = nil
     ) async throws(ConferenceControlError) -> ConferenceRoomHandle {
+        if configuration.spreadAcrossWorkers > 1, sessionsPerWorker.count > 1 {
+            return try await createSpreadRoom(id: id, configuration: configuration)
+        }
         let room: ConferenceRoom
         do { room = try ConferenceRoom(configuration: configuration) } catch { throw .room(error) }
         var videoConfiguration = video ?? VideoForwarderConfiguration()
@@ -135,7 +140,8 @@ extension MediaEngine {
     public func createParticipantSession(id: String, in room: ConferenceRoomHandle) async throws(ConferenceControlError)
         -> MediaSessionHandle
     {
-        do { return try await createSession(id: id, worker: room.worker) } catch { throw .session(error) }
+        let worker = nextSpreadWorker(room) ?? room.worker
+        do { return try await createSession(id: id, worker: worker) } catch { throw .session(error) }
     }
 
     /// Adds `leg` (a leg of a participant session of this room) as a participant sending and receiving `format`.
@@ -144,6 +150,9 @@ extension MediaEngine {
         _ room: ConferenceRoomHandle, audio leg: MediaLegHandle, format: AudioEndpointFormat,
         options: ConferenceParticipantOptions = ConferenceParticipantOptions()
     ) async throws(ConferenceControlError) -> Int {
+        if let placement = spreadPlacement(room) {
+            return try await joinSpread(room, placement, audio: leg, format: format, options: options)
+        }
         guard leg.session.worker == room.worker else { throw .unknownLeg }
         let worker = try roomWorker(room)
         let result = await withCheckedContinuation { c in
@@ -156,6 +165,7 @@ extension MediaEngine {
     public func joinVideo(
         _ room: ConferenceRoomHandle, participant: Int, leg: MediaLegHandle, format: VideoParticipantFormat
     ) async throws(ConferenceControlError) {
+        guard spreadPlacement(room) == nil else { throw .room(.invalidConfiguration) }
         guard leg.session.worker == room.worker else { throw .unknownLeg }
         let worker = try roomWorker(room)
         let result = await withCheckedContinuation { c in
@@ -167,6 +177,10 @@ extension MediaEngine {
     /// Takes a participant out of the room; its legs stay open until its session is deleted (deleting the
     /// session also leaves the room).
     public func leave(_ room: ConferenceRoomHandle, participant: Int) async throws(ConferenceControlError) {
+        if let placement = spreadPlacement(room) {
+            let (worker, local) = try spreadTarget(placement, participant)
+            return try await conferenceCommand(room, on: worker) { .leave(room.number, participant: local, $0) }
+        }
         try await conferenceCommand(room) { .leave(room.number, participant: participant, $0) }
     }
 
@@ -174,11 +188,24 @@ extension MediaEngine {
     public func update(_ room: ConferenceRoomHandle, participant: Int, _ change: ConferenceParticipantChange)
         async throws(ConferenceControlError)
     {
+        if let placement = spreadPlacement(room) {
+            guard change != .pinVideo else { throw .room(.invalidConfiguration) }
+            let (worker, local) = try spreadTarget(placement, participant)
+            return try await conferenceCommand(room, on: worker) {
+                .change(room.number, participant: local, .participant(change), $0)
+            }
+        }
         try await conferenceCommand(room) { .change(room.number, participant: participant, .participant(change), $0) }
     }
 
     /// Locks or unlocks the room, mutes everyone but the moderators, unpins video.
     public func update(_ room: ConferenceRoomHandle, _ change: ConferenceRoomChange) async throws(ConferenceControlError) {
+        if let placement = spreadPlacement(room) {
+            for worker in placement.workers {
+                try await conferenceCommand(room, on: worker) { .change(room.number, participant: nil, .room(change), $0) }
+            }
+            return
+        }
         try await conferenceCommand(room) { .change(room.number, participant: nil, .room(change), $0) }
     }
 
@@ -188,13 +215,23 @@ extension MediaEngine {
         async throws(ConferenceControlError)
     {
         guard let configuration = configuration(of: room) else { throw .unknownRoom }
+        if spreadPlacement(room) != nil && participant == nil { throw .room(.invalidConfiguration) }
         let source: PlaybackSource
         do { source = try request.makeSource(sampleRate: configuration.sampleRate) } catch { throw .playback(error) }
+        if let placement = spreadPlacement(room), let participant {
+            let (worker, local) = try spreadTarget(placement, participant)
+            return try await conferenceCommand(room, on: worker) { .change(room.number, participant: local, .play(source), $0) }
+        }
         try await conferenceCommand(room) { .change(room.number, participant: participant, .play(source), $0) }
     }
 
     /// Stops the room's playback, or one participant's.
     public func stopPlayback(in room: ConferenceRoomHandle, participant: Int? = nil) async throws(ConferenceControlError) {
+        if let placement = spreadPlacement(room) {
+            guard let participant else { throw .room(.invalidConfiguration) }
+            let (worker, local) = try spreadTarget(placement, participant)
+            return try await conferenceCommand(room, on: worker) { .change(room.number, participant: local, .stopPlayback, $0) }
+        }
         try await conferenceCommand(room) { .change(room.number, participant: participant, .stopPlayback, $0) }
     }
 
@@ -203,6 +240,7 @@ extension MediaEngine {
         room: ConferenceRoomHandle, writer: RecordingWriter, path: String, options: RecordingOptions? = nil
     ) async throws(ConferenceControlError) -> RecordingChannel {
         guard let configuration = configuration(of: room) else { throw .unknownRoom }
+        guard spreadPlacement(room) == nil else { throw .room(.invalidConfiguration) }
         let channel: RecordingChannel
         do {
             channel = try writer.start(path: path, options: options ?? RecordingOptions(mode: .mono, sampleRate: configuration.sampleRate))
@@ -228,6 +266,7 @@ extension MediaEngine {
 
     /// The room's state and every participant's totals.
     public func statistics(of room: ConferenceRoomHandle) async throws(ConferenceControlError) -> ConferenceRoomSnapshot {
+        if let placement = spreadPlacement(room) { return try await spreadStatistics(room, placement) }
         let worker = try roomWorker(room)
         let result = await withCheckedContinuation { c in Self.submit(.conference(.query(room.number, c)), to: worker) }
         return try result.get()
@@ -235,26 +274,32 @@ extension MediaEngine {
 
     /// Removes the room: every participant leaves (their sessions stay until deleted), its recording is finalised.
     public func destroyRoom(_ room: ConferenceRoomHandle) async throws(ConferenceControlError) {
-        try await conferenceCommand(room) { .destroy(room.number, $0) }
+        if let placement = spreadPlacement(room) {
+            for worker in placement.workers { try await conferenceCommand(room, on: worker) { .destroy(room.number, $0) } }
+        } else {
+            try await conferenceCommand(room) { .destroy(room.number, $0) }
+        }
         conferences.withLock { state in
             state.roomsByID = state.roomsByID.filter { $0.value != room }
             state.configurations[room] = nil
             state.recordings.removeValue(forKey: room)?.stop()
+            state.spread[room] = nil
         }
     }
 
     // MARK: - Helpers
 
-    private func roomWorker(_ room: ConferenceRoomHandle) throws(ConferenceControlError) -> MediaWorker {
+    func roomWorker(_ room: ConferenceRoomHandle) throws(ConferenceControlError) -> MediaWorker {
         guard conferences.withLock({ $0.configurations[room] != nil }) else { throw .unknownRoom }
         do { return try worker(index: room.worker) } catch { throw .session(error) }
     }
 
-    private func conferenceCommand(
-        _ room: ConferenceRoomHandle,
+    func conferenceCommand(
+        _ room: ConferenceRoomHandle, on workerIndex: Int? = nil,
         _ make: (CheckedContinuation<Result<Void, ConferenceControlError>, Never>) -> ConferenceCommand
     ) async throws(ConferenceControlError) {
-        let worker = try roomWorker(room)
+        var worker = try roomWorker(room)
+        if let workerIndex { do { worker = try self.worker(index: workerIndex) } catch { throw .session(error) } }
         let result = await withCheckedContinuation { c in Self.submit(.conference(make(c)), to: worker) }
         try result.get()
     }

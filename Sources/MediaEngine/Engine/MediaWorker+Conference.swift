@@ -14,6 +14,10 @@ final class WorkerRoom {
     var videoSlots: [Int32]
     /// The participant whose video is forwarded when nobody is pinned: the last one who started talking.
     var activeSpeaker = -1
+    /// Set when this is one shard of a room spread over several workers (MediaWorker+SpreadRoom.swift).
+    var spread: WorkerSpreadLink?
+    /// The worker the room belongs to (its handle's worker): this one unless the room is spread.
+    var homeWorker: Int?
 
     init(number: UInt64, room: ConferenceRoom, video: VideoForwarder) {
         self.number = number
@@ -169,8 +173,12 @@ extension MediaWorker {
         guard !roomList.isEmpty else { return }
         let instant = Instant(nanoseconds: now)
         for room in roomList {
-            var sink = RoomAudioSink(worker: self, room: room, now: now)
-            room.room.produce(now: instant, sink: &sink)
+            if let spread = room.spread {
+                produceSpreadRoom(room, spread, now: now)
+            } else {
+                var sink = RoomAudioSink(worker: self, room: room, now: now)
+                room.room.produce(now: instant, sink: &sink)
+            }
             var videoSink = RoomVideoSink(worker: self, room: room, now: now)
             room.video.tick(now: now, sink: &videoSink)
             while let event = room.room.nextEvent() { deliver(event, of: room, now: now) }
@@ -181,26 +189,27 @@ extension MediaWorker {
 
     private func deliver(_ event: ConferenceEvent, of room: WorkerRoom, now: UInt64) {
         func slot(_ p: Int) -> Int32 { p >= 0 && p < room.audioSlots.count ? room.audioSlots[p] : -1 }
+        let home = room.homeWorker
         switch event {
         case .talking(let p):
-            if slot(p) >= 0 { emit(slot: slot(p), .talking(true), room: room.number) }
+            if slot(p) >= 0 { emit(slot: slot(p), .talking(true), room: room.number, roomWorker: home) }
             room.activeSpeaker = p
             if room.video.isMember(p) {
                 var sink = RoomVideoSink(worker: self, room: room, now: now)
                 room.video.setActiveSpeaker(p, now: now, sink: &sink)
             }
         case .stoppedTalking(let p):
-            if slot(p) >= 0 { emit(slot: slot(p), .talking(false), room: room.number) }
+            if slot(p) >= 0 { emit(slot: slot(p), .talking(false), room: room.number, roomWorker: home) }
         case .dtmf(let p, let code):
-            if slot(p) >= 0, let digit = DTMFDigit(eventCode: Int(code)) { emit(slot: slot(p), .dtmf(digit), room: room.number) }
+            if slot(p) >= 0, let digit = DTMFDigit(eventCode: Int(code)) { emit(slot: slot(p), .dtmf(digit), room: room.number, roomWorker: home) }
         case .playbackEnded(let p, let reason):
             if let p {
-                if slot(p) >= 0 { emit(slot: slot(p), .playbackEnded(reason), room: room.number) }
+                if slot(p) >= 0 { emit(slot: slot(p), .playbackEnded(reason), room: room.number, roomWorker: home) }
             } else {
                 emitRoomEvent(room.number, .playbackEnded(reason))
             }
         case .kicked(let p):
-            if slot(p) >= 0 { emit(slot: slot(p), .kicked, room: room.number) }
+            if slot(p) >= 0 { emit(slot: slot(p), .kicked, room: room.number, roomWorker: home) }
             detach(room, participant: p)
         }
     }
@@ -271,7 +280,8 @@ extension MediaWorker {
         case .query(let number, let reply):
             guard let room = rooms[number] else { return reply.resume(returning: .failure(.unknownRoom)) }
             var snapshot = ConferenceRoomSnapshot(room: room.room.statistics, isLocked: room.room.isLocked,
-                                                  selectedTalkers: room.room.selectedTalkers, participants: [])
+                                                  selectedTalkers: room.spread?.mixer?.selectedTalkers ?? room.room.selectedTalkers,
+                                                  participants: [])
             for p in room.audioSlots.indices where room.audioSlots[p] >= 0 {
                 guard let s = room.room.statistics(of: p) else { continue }
                 let slot = Int(room.audioSlots[p])

@@ -194,6 +194,7 @@ final class MediaWorker: @unchecked Sendable {
                 case Self.wakeTag:
                     _ = tdm_eventfd_drain(wakeFD)
                     applyCommands()
+                    drainSpreadRooms()
                 case Self.tickTag:
                     let expirations = tdm_timerfd_read(tickFD)
                     if expirations > 0 { onTick(UInt64(expirations)) }
@@ -250,12 +251,12 @@ final class MediaWorker: @unchecked Sendable {
     }
 
     /// Pushes an event for the control side. Rare (stream start, SSRC change, timeout); no allocation.
-    func emit(slot: Int32, _ kind: MediaEvent.Kind, room: UInt64? = nil) {
+    func emit(slot: Int32, _ kind: MediaEvent.Kind, room: UInt64? = nil, roomWorker: Int? = nil) {
         let leg = legs[Int(slot)]
         let handle = MediaLegHandle(
             session: MediaSessionHandle(number: leg.sessionNumber, worker: index), slot: slot,
             generation: leg.generation)
-        push(MediaEvent(leg: handle, kind: kind, room: room.map { ConferenceRoomHandle(number: $0, worker: index) }))
+        push(MediaEvent(leg: handle, kind: kind, room: room.map { ConferenceRoomHandle(number: $0, worker: roomWorker ?? index) }))
     }
 
     /// An event about a whole room (its playback ended): no leg.

@@ -15,7 +15,8 @@ struct NGConferenceParticipant: Sendable {
 /// Tandem's conference commands on the ng socket (not part of rtpengine's protocol):
 ///
 /// - `conference join` — `room`, `participant`, `sdp` (an offer with one audio section, optionally a video
-///   section); optional `room-rate` (8000, 16000, 48000), `max-talkers`, `max-participants` when the join creates
+///   section); optional `room-rate` (8000, 16000, 48000), `max-talkers`, `max-participants`, `room-workers` (1…16: spread the
+///   room's participants over that many media workers) when the join creates
 ///   the room, and `muted`, `deaf`, `moderator` (`yes`/`no`), `input-gain`, `output-gain` (dB). Answers with the
 ///   SDP for the participant: Tandem's address and port, the one codec the room uses for it (the first of the
 ///   offer the mixer supports), `a=ptime:20`. A second join of the same participant replaces the first.
@@ -176,8 +177,9 @@ extension NGCallController {
         if let rate = Self.number(request, "room-rate") { configuration.sampleRate = Int(rate) }
         if let n = Self.number(request, "max-talkers") { configuration.maximumTalkers = Int(n) }
         if let n = Self.number(request, "max-participants") { configuration.maximumParticipants = Int(n) }
+        if let n = Self.number(request, "room-workers") { configuration.spreadAcrossWorkers = Int(n) }
         guard [8000, 16000, 48000].contains(configuration.sampleRate), (1...32).contains(configuration.maximumTalkers),
-              (1...1000).contains(configuration.maximumParticipants)
+              (1...1000).contains(configuration.maximumParticipants), (1...16).contains(configuration.spreadAcrossWorkers)
         else { throw .conference("Invalid room settings") }
         do { return try await engine.createRoom(id: id, configuration: configuration) } catch {
             throw .conferenceControl(error)
