@@ -13,7 +13,7 @@ calls=${CALLS:-1000}
 duration=${DURATION:-300}
 setup_rate=${SETUP_RATE:-10}
 warmup=${WARMUP:-5}
-export TANDEM_RTP_PORTS=${TANDEM_RTP_PORTS:-20000-29999}
+export TANDEM_RTP_PORTS=${TANDEM_RTP_PORTS:-20000-27999}
 export MEDIA_TIMEOUT=${MEDIA_TIMEOUT:-900}   # calls wait for the RTP until every call is up
 work="$(mktemp -d)"
 source "$here/b2bua/lib.sh"
@@ -28,9 +28,9 @@ gcc -O2 -o "$work/loadgen" "$here/relay/loadgen.c" -lm
 caller_pw="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 callee_pw="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 printf '1000,%s\n2000,%s\n' "$caller_pw" "$callee_pw" > "$work/users"
-# RTP ports the calls announce: caller side 50000+2i, callee side 54000+2i.
-{ echo "SEQUENTIAL"; for ((i = 0; i < calls; i++)); do echo "$((50000 + 2 * i))"; done; } > "$work/uac.inf"
-{ echo "SEQUENTIAL"; for ((i = 0; i < calls; i++)); do echo "$((54000 + 2 * i))"; done; } > "$work/uas.inf"
+# RTP ports the calls announce (below the ephemeral range, above Tandem's): caller side 28000+2i, callee 30000+2i.
+{ echo "SEQUENTIAL"; for ((i = 0; i < calls; i++)); do echo "$((28000 + 2 * i))"; done; } > "$work/uac.inf"
+{ echo "SEQUENTIAL"; for ((i = 0; i < calls; i++)); do echo "$((30000 + 2 * i))"; done; } > "$work/uas.inf"
 
 machine_line
 echo "Soak: $calls calls placed at $setup_rate/s, then RTP on all of them for $duration s (2 x 50 packets/s per call, PCMU 20 ms), tandem $("$TANDEM_BIN" --version 2>/dev/null) with 1 media worker, media_timeout $MEDIA_TIMEOUT s."
@@ -47,9 +47,12 @@ uas_pid=$!
 # Every call holds for the rest of the setup, the warm-up and the window, plus a margin, then hangs up.
 hold_ms=$(( (calls / setup_rate + warmup + duration + 20) * 1000 ))
 p2=$(random_port)
+# Tandem refreshes the session every 60 s (Session-Expires 120, it is the refresher): the caller answers
+# the re-INVITEs and hangs up after the refresh that follows the hold time, or after hold_ms without one.
+sed -e "s/@HOLD@/$hold_ms/g" -e "s/@REFRESHES@/$(( hold_ms / 60000 + 1 ))/g" "$here/soak/uac.xml" > "$work/uac.xml"
 rss0=$(rss_kib "$tandem_pid")
-taskset -c 0 sipp -sf "$here/soak/uac.xml" -inf "$work/uac.inf" -set caller 1000 -au 1000 -ap "$caller_pw" -s 2000 \
-  -r "$setup_rate" -m "$calls" -l "$calls" -d "$hold_ms" -i 127.0.0.1 -p "$p2" -mp $((p2 + 2)) -t u1 \
+taskset -c 0 sipp -sf "$work/uac.xml" -inf "$work/uac.inf" -set caller 1000 -au 1000 -ap "$caller_pw" -s 2000 \
+  -r "$setup_rate" -m "$calls" -l "$calls" -i 127.0.0.1 -p "$p2" -mp $((p2 + 2)) -t u1 \
   -buff_size 4194304 -nostdin -recv_timeout 35000 -trace_logs -log_file "$work/uac.log" -trace_err \
   -error_file "$work/uac.errors" 127.0.0.1:"$tandem_sip" > "$work/uac.out" 2>&1 &
 uac_pid=$!
