@@ -31,7 +31,7 @@ callee_pw="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 printf '1000,%s\n2000,%s\n' "$caller_pw" "$callee_pw" > "$work/users"
 
 machine_line
-echo "Tandem: $TANDEM_BIN ($("$TANDEM_BIN" --version 2>/dev/null)), 1 media worker, RTP ports $TANDEM_RTP_PORTS, sip_rate_limit off; Kamailio $(kamailio -v | head -1 | awk '{print $2}'), 1 worker, TLSF, 1 GiB shm."
+echo "Tandem: $TANDEM_BIN ($("$TANDEM_BIN" --version 2>/dev/null)), 1 media worker, RTP ports $TANDEM_RTP_PORTS, sip_rate_limit off; Kamailio $(kamailio -v | head -1 | awk '{print $3}'), 1 worker, TLSF, 1 GiB shm."
 echo "Calls: digest-authenticated INVITE (407 round), 180, 200, ACK, ${hold_ms} ms hold without RTP, BYE; SIPp UAC+UAS on CPU 0, server on CPU 1."
 
 start_tandem "$work/users"
@@ -41,7 +41,7 @@ start_kamailio "$work/users"
 declare -A uas_port
 prepare() {
   local name=$1 port=$2 p; p=$(random_port)
-  taskset -c 0 sipp -sf "$root/Tests/InteropTests/sipp/register.xml" -s 2000 -au 2000 -ap "$callee_pw" -m 1 \
+  taskset -c 0 sipp -sf "$here/b2bua/register-callee.xml" -s 2000 -au 2000 -ap "$callee_pw" -m 1 \
     -i 127.0.0.1 -p "$p" -t u1 -nostdin -timeout 10 127.0.0.1:"$port" > "$work/register.$name" 2>&1 || true
   [ "$(sipp_counts "$work/register.$name")" = "1 0" ] || { echo "$name: callee registration failed" >&2; tail -20 "$work/register.$name" >&2; exit 1; }
   taskset -c 0 sipp -sf "$here/b2bua/uas.xml" -s 2000 -i 127.0.0.1 -p "$p" -mp $((p + 2)) -t u1 \

@@ -30,7 +30,7 @@ reg_user=$(sed -n "$(( (users + 1) / 2 ))p" "$work/users")
 { echo "SEQUENTIAL"; echo "${reg_user%%,*};x"; } > "$work/users.inf"
 
 machine_line
-echo "Tandem: $TANDEM_BIN ($("$TANDEM_BIN" --version 2>/dev/null)), sip_rate_limit off; Kamailio $(kamailio -v | head -1 | awk '{print $2}'), 1 worker, TLSF, 1 GiB shm, auth_db (db_text, $users rows), usrloc db_mode 0."
+echo "Tandem: $TANDEM_BIN ($("$TANDEM_BIN" --version 2>/dev/null)), sip_rate_limit off; Kamailio $(kamailio -v | head -1 | awk '{print $3}'), 1 worker, TLSF, 1 GiB shm, auth_db (db_text, $users rows), usrloc db_mode 0."
 echo "Load: one of the $users users (SIPp 3.6 takes one digest credential per run) re-registering (REGISTER, 401, REGISTER with Authorization, 200; Expires 3600); SIPp on CPU 0, server on CPU 1."
 start_tandem "$work/users"
 start_kamailio "$work/users"

@@ -37,7 +37,7 @@ echo "Soak: $calls calls placed at $setup_rate/s, then RTP on all of them for $d
 start_tandem "$work/users"
 
 p=$(random_port)
-taskset -c 0 sipp -sf "$root/Tests/InteropTests/sipp/register.xml" -s 2000 -au 2000 -ap "$callee_pw" -m 1 \
+taskset -c 0 sipp -sf "$here/b2bua/register-callee.xml" -s 2000 -au 2000 -ap "$callee_pw" -m 1 \
   -i 127.0.0.1 -p "$p" -t u1 -nostdin -timeout 10 127.0.0.1:"$tandem_sip" > "$work/register" 2>&1 || true
 [ "$(sipp_counts "$work/register")" = "1 0" ] || { echo "callee registration failed" >&2; exit 1; }
 taskset -c 0 sipp -sf "$here/soak/uas.xml" -inf "$work/uas.inf" -s 2000 -i 127.0.0.1 -p "$p" -mp $((p + 2)) -t u1 \
