@@ -133,6 +133,7 @@ public struct TransactionLayer: Sendable {
     private var mergeIndex: [MergeKey: TransactionKey] = [:]
     private var mergeKeys: [TransactionKey: MergeKey] = [:]
     private var clientBranches: [String: Int] = [:]
+    private var deadlines = TransactionDeadlines()
 
     /// An empty layer.
     public init(timerValues: TransactionTimerValues = TransactionTimerValues(), sendsTrying: Bool = true,
@@ -318,9 +319,12 @@ public struct TransactionLayer: Sendable {
         return existing != key ? .mergedRequest : nil
     }
 
+    /// After every change to transaction `key`: removes it when terminated, and files its next deadline.
     private mutating func removeIfTerminated(_ key: TransactionKey) {
-        guard let t = transactions[key], t.isTerminated else { return }
+        guard let t = transactions[key] else { return deadlines.set(nil, for: key) }
+        guard t.isTerminated else { return deadlines.set(t.nextDeadline, for: key) }
         transactions[key] = nil
+        deadlines.set(nil, for: key)
         if let mk = mergeKeys.removeValue(forKey: key), mergeIndex[mk] == key { mergeIndex[mk] = nil }
         if case .client(let branch, _) = key, let n = clientBranches[branch] {
             clientBranches[branch] = n > 1 ? n - 1 : nil
@@ -329,24 +333,23 @@ public struct TransactionLayer: Sendable {
 
     // MARK: Timers
 
-    /// The earliest timer deadline over all transactions, or nil when none is armed. O(transactions).
-    public var nextDeadline: Instant? {
-        var best: Instant?
-        for t in transactions.values {
-            if let d = t.nextDeadline, best.map({ d < $0 }) ?? true { best = d }
-        }
-        return best
-    }
+    /// The earliest timer deadline over all transactions, or nil when none is armed. O(1): the layer keeps its
+    /// transactions' deadlines in a heap, updated on every change.
+    public var nextDeadline: Instant? { deadlines.earliest }
 
-    /// Fires every timer due at `now`, in deadline order per transaction; returns the actions per transaction.
+    /// Fires every timer due at `now`, transactions in deadline order and each one's timers in order; returns
+    /// the actions per transaction.
     public mutating func fire(now: Instant) -> [(TransactionKey, [TransactionAction])] {
         var out: [(TransactionKey, [TransactionAction])] = []
-        for key in Array(transactions.keys) {
+        while let key = deadlines.popDue(now: now) {
             var actions: [TransactionAction] = []
             while let t = transactions[key], let timer = t.dueTimer(at: now) {
                 actions += handle(.timerFired(timer), for: key, now: now)
             }
-            if !actions.isEmpty { out.append((key, actions)) }
+            removeIfTerminated(key)  // files the next deadline when no timer was due after all
+            if !actions.isEmpty {
+                if let i = out.firstIndex(where: { $0.0 == key }) { out[i].1 += actions } else { out.append((key, actions)) }
+            }
         }
         return out
     }

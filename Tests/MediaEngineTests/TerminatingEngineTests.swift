@@ -220,6 +220,30 @@ func firstResult<T: Sendable>(of task: Task<T?, Never>, within seconds: Int) asy
         #expect(abs(PipelineTestSupport.dominantFrequency(rightTail, rate: rate) - 400) <= 25)
     }
 
+    @Test func deletingASessionFinishesItsRunningRecording() async throws {
+        let engine = try makeEngine(ports: 44800...44899)
+        defer { engine.stop() }
+        let writer = try RecordingWriter()
+        defer { writer.shutdown() }
+        let a = try RelayEndpoint(host: "127.0.0.1")
+        let b = try RelayEndpoint(host: "127.0.0.1")
+        let pair = try await Self.call(engine, id: "rec-delete", a: a, fa: Self.pcmu, b: b, fb: Self.pcmu)
+        let path = NSTemporaryDirectory() + "tandem-rec-\(UUID().uuidString).wav"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+
+        _ = try await engine.startRecording(pair.session, writer: writer, path: path)
+        try await Self.sendTone(1000, seconds: 0.4, format: Self.pcmu, from: a, to: pair.a.rtpPort, ssrc: 0xA)
+        // No stopRecording: the session goes while the recording runs, as when a call manager deletes a call.
+        try await engine.deleteSession(pair.session)
+        var stopped = false
+        for _ in 0..<10 where !stopped {
+            stopped = writer.waitForEvents(timeout: .milliseconds(500)).contains { if case .stopped = $0 { true } else { false } }
+        }
+        #expect(stopped)
+        let wav = try WAVFile(contentsOf: path)
+        #expect(wav.samples().count >= Int(wav.format.sampleRate) * 2 / 10)
+    }
+
     @Test func rtcpIsTerminatedAndRegeneratedOnATranscodedLeg() async throws {
         let engine = try makeEngine(ports: 44500...44599)
         defer { engine.stop() }

@@ -44,6 +44,38 @@ import TandemBase
         }
     }
 
+    @Test func theDeadlineScheduleFollowsEveryChange() throws {
+        // 200 OPTIONS at staggered times; half get a final response (Timer K or nothing left to wait for), the
+        // rest retransmit and time out. The layer's earliest deadline must always equal a scan of the live ones.
+        var layer = TransactionLayer()
+        var requests: [SIPMessage] = []
+        for i in 0..<200 {
+            let r = makeRequest(.options, branch: "z9hG4bKd\(i)")
+            requests.append(r)
+            _ = try layer.sendRequest(r, isReliable: false, now: at(Int64(i)))
+        }
+        for i in stride(from: 0, to: 200, by: 2) {
+            _ = layer.receive(makeResponse(to: requests[i], 200), isReliable: false, now: at(300))
+        }
+        func scanned() -> Instant? {
+            (0..<200).compactMap { i in
+                layer[.client(branch: "z9hG4bKd\(i)", method: .options)]?.nextDeadline
+            }.min()
+        }
+        #expect(layer.nextDeadline == scanned())
+        var fired = 0
+        var last = at(0)
+        while let d = layer.nextDeadline {
+            #expect(d >= last)  // deadlines come in order
+            last = d
+            fired += layer.fire(now: d).count
+            #expect(layer.nextDeadline == scanned())
+        }
+        #expect(fired > 0)
+        #expect(layer.count == 0)
+        #expect(layer.fire(now: at(100_000)).isEmpty)
+    }
+
     @Test func timerBookkeepingDrivesRetransmissionsAndRemovesTerminated() throws {
         var layer = TransactionLayer()
         _ = try layer.sendRequest(makeRequest(.options, branch: "z9hG4bKt1"), isReliable: false, now: at(0))
