@@ -25,6 +25,7 @@ enum AdminAPIRoutes {
         registerStatus(authed, s)
         registerCallRecords(authed, s)
         registerActiveCalls(authed, s)
+        registerCallActions(authed, s)  // CallActionRoutes.swift
         registerWebhooks(authed, s)
         authed.get("events") { _, _ -> Response in
             throw Problem(status: .upgradeRequired, type: "upgrade-required", title: "Upgrade required",

@@ -57,6 +57,7 @@ public final class TandemStore: Sendable {
         registerCallFeatureMigrations(&migrator)
         // v6-webhooks stays last: it follows v5-call-features wherever that is registered.
         registerWebhookMigrations(&migrator)
+        registerTransferCDRMigrations(&migrator)
         return migrator
     }
 
