@@ -48,6 +48,11 @@ import Glibc
         return nil
     }
 
+    /// The seeded tenant's id (the system administrator names it; its own tenant is the system tenant).
+    func tenantID(_ server: B2BUAInteropTests.Server) throws -> String {
+        try #require(try TandemStore(directory: server.data).tenant(domain: "127.0.0.1")).id
+    }
+
     /// Waits (bounded, 10 s) until a SIPp instance has bound UDP `port` on 127.0.0.1: binding it ourselves fails then.
     func waitUntilBound(_ port: Int) async throws {
         for _ in 0..<200 {
@@ -130,7 +135,7 @@ import Glibc
         // The phones' sockets must be bound before Tandem sends them anything.
         try await waitUntilBound(callerPort)
         try await waitUntilBound(calleePort)
-        let created = try await api("POST", base, token: token, json: ["caller": "100", "callee": "200"])
+        let created = try await api("POST", base, token: token, json: ["caller": "100", "callee": "200", "tenant_id": try tenantID(server)])
         #expect(created.status == 201, "\(created.status) \(created.json)")
         let id = try #require(created.json["id"] as? String)
         #expect(created.json["state"] as? String == "ringing")
@@ -162,7 +167,7 @@ import Glibc
                                              timeout: 30)
         try await waitUntilBound(callerPort)
         let created = try await api("POST", "http://127.0.0.1:\(server.http)/api/v1/calls", token: token,
-                                    json: ["caller": "100", "callee": "200"])
+                                    json: ["caller": "100", "callee": "200", "tenant_id": try tenantID(server)])
         #expect(created.status == 201, "\(created.json)")
         let id = try #require(created.json["id"] as? String)
         let a = try await callerPhone
