@@ -118,6 +118,55 @@ import Glibc
         await interop.stop(server)
     }
 
+    /// A busy target: 202, then the `call.transfer_failed` event (in the webhook outbox) and the call goes on
+    /// unchanged until the API hangs it up (both original parties get BYE; no transfer in the CDR).
+    @Test(.timeLimit(.minutes(2)))
+    func apiBlindTransferToABusyTargetLeavesTheCall() async throws {
+        let server = try await transfers.startServer()
+        let token = try await adminToken(server)
+        do {
+            let store = try TandemStore(directory: server.data)
+            try store.insertWebhook(WebhookRecord(id: "xfer-hook", tenantID: try tenantID(server), url: "http://127.0.0.1:9/hook",
+                                                  events: ["call.*"], secret: "whsec_xfer", isEnabled: true, createdAt: Date()))
+        }
+        let bPort = SIPInteropTests.freePort(udp: true)
+        let cPort = SIPInteropTests.freePort(udp: true)
+        try await transfers.register(server, "200", from: bPort)
+        try await transfers.register(server, "300", from: cPort)
+        async let kept = interop.sipp("b2bua-uas.xml", port: server.udp, local: bPort, service: "200",
+                                      extra: ["-mp", transfers.mediaPort()], timeout: 30)
+        async let busy = interop.sipp("transfer-uas-busy.xml", port: server.udp, local: cPort, service: "300", timeout: 30)
+        async let caller = interop.sipp("b2bua-uac-wait-bye.xml", port: server.udp, local: SIPInteropTests.freePort(udp: true),
+                                        service: "200", extra: transfers.transferor + ["-mp", transfers.mediaPort()], timeout: 30)
+        let listed = try #require(try await waitForCall(server, token: token, state: "answered"),
+                                  "no answered call; server: \(server.process.stderr.all.suffix(3000))")
+        let id = try #require(listed["id"] as? String)
+        let base = "http://127.0.0.1:\(server.http)/api/v1/calls/\(id)"
+        let r = try await api("POST", base + "/transfer", token: token, json: ["party": "callee", "target": "300"])
+        #expect(r.status == 202, "\(r.json)")
+        var failed: [String: Any]?
+        for _ in 0..<100 where failed == nil {
+            let outbox = try TandemStore(directory: server.data).webhookDeliveries(webhookID: "xfer-hook")
+            failed = outbox.first { $0.eventType == "call.transfer_failed" }
+                .flatMap { try? JSONSerialization.jsonObject(with: $0.body) as? [String: Any] }
+            if failed == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let data = try #require(failed?["data"] as? [String: String], "no call.transfer_failed event")
+        #expect(data["call_id"] == id && data["transfer_target"] == "300" && data["sip_status"] == "486", "\(data)")
+        // Still the same answered call.
+        let still = try await api("GET", base, token: token)
+        #expect(still.status == 200 && still.json["state"] as? String == "answered" && still.json["target"] as? String == "200")
+        #expect(try await api("DELETE", base, token: token).status == 204)
+        let a = try await caller, b = try await kept, c = try await busy
+        #expect(a.status == 0 && a.successful == 1, "caller: \(a.output.suffix(2500))")
+        #expect(b.status == 0 && b.successful == 1, "kept: \(b.output.suffix(2500))")
+        #expect(c.status == 0 && c.successful == 1, "busy target: \(c.output.suffix(2500))")
+        #expect(try await interop.openLegsAfterSettling(server) == 0)
+        let cdr = try #require(try await record(server, id: id))
+        #expect(cdr.endReason == .admin && cdr.transferredTo == nil && cdr.finalCaller == "100" && cdr.finalCallee == "200", "\(cdr)")
+        await interop.stop(server)
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func clickToCallRingsTheCallerFirstThenTheCallee() async throws {
         let server = try await transfers.startServer()
