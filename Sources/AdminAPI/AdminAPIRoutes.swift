@@ -28,6 +28,7 @@ enum AdminAPIRoutes {
         registerRecordings(authed, s)  // RecordingRoutes.swift
         registerCallHold(authed, s)  // CallHoldRoutes.swift
         registerMediaSessions(authed, s)  // MediaSessionRoutes.swift
+        registerCallActions(authed, s)  // CallActionRoutes.swift
         registerWebhooks(authed, s)
         authed.get("events") { _, _ -> Response in
             throw Problem(status: .upgradeRequired, type: "upgrade-required", title: "Upgrade required",

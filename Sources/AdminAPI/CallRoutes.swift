@@ -42,6 +42,46 @@ public protocol CallControlSource: Sendable {
     func hangUp(callID: String) async -> Bool
     /// Holds (`hold` true) or resumes `party` of call `id` with re-INVITEs (default: `.unsupported`; CallHoldRoutes.swift).
     func setHold(callID: String, party: HoldParty, hold: Bool) async -> CallHoldResult
+    /// Blind transfer (CallActionRoutes.swift; default: unavailable).
+    func transfer(callID: String, party: String, target: String) async -> CallActionOutcome
+    /// Attended transfer (CallActionRoutes.swift; default: unavailable).
+    func attendedTransfer(callID: String, party: String?, replacingCallID: String) async -> CallActionOutcome
+    /// Click-to-call (CallActionRoutes.swift; default: unavailable).
+    func clickToCall(tenantID: String, tenantDomain: String, caller: String, callee: String) async -> CallActionOutcome
+}
+
+/// What became of a call action of the admin API (transfer, click-to-call); CallActionRoutes.swift maps it to HTTP.
+public enum CallActionOutcome: Sendable, Equatable {
+    /// Started: the call as it is now.
+    case accepted(ActiveCallInfo)
+    /// No such active call (or not one of the tenant's).
+    case notFound
+    /// The call is not in a state that allows it (not answered, a transfer running, no shared party, …).
+    case conflict(String)
+    /// The transfer target (field `target`) or a party (field named) is not an extension of the tenant.
+    case invalidField(field: String, message: String)
+    /// This server cannot do it (no SIP service).
+    case unavailable(String)
+}
+
+/// Call actions (CallActionRoutes.swift); sources that cannot act answer `unavailable`.
+extension CallControlSource {
+    /// Blind transfer: the other party of `party` ("caller" or "callee") of call `callID` is connected to extension
+    /// `target`; `party` is hung up when the target answers.
+    public func transfer(callID: String, party: String, target: String) async -> CallActionOutcome {
+        .unavailable("call transfer is not available on this server")
+    }
+
+    /// Attended transfer: calls `callID` and `replacingCallID` share a party (`party` of `callID`, or either
+    /// when nil); the other two parties are joined and the shared one is hung up on both calls.
+    public func attendedTransfer(callID: String, party: String?, replacingCallID: String) async -> CallActionOutcome {
+        .unavailable("call transfer is not available on this server")
+    }
+
+    /// Click-to-call: rings extension `caller` of `tenantID` (whose SIP domain is `tenantDomain`); when it answers, calls `callee` from it.
+    public func clickToCall(tenantID: String, tenantDomain: String, caller: String, callee: String) async -> CallActionOutcome {
+        .unavailable("click-to-call is not available on this server")
+    }
 }
 
 /// No calls (a server without SIP, and tests that do not need any).

@@ -5,7 +5,7 @@ import Foundation
 /// topic.
 extension OpenAPIDocument {
     /// The served document: `base` with `additions` merged in.
-    static let json: String = adding(holdAndMediaAdditions, to: adding(recordingAdditions, to: adding(callAdditions, to: merged(base, additions))))
+    static let json: String = addingOperations(callActionAdditions, to: adding(holdAndMediaAdditions, to: adding(recordingAdditions, to: adding(callAdditions, to: merged(base, additions)))))
 
     static func merged(_ base: String, _ extra: String) -> String {
         guard var doc = (try? JSONSerialization.jsonObject(with: Data(base.utf8))) as? [String: Any],

@@ -178,7 +178,7 @@ extension B2BUA {
             let who: String = pending.accepted.count == 2 ? CallHoldParty.both.rawValue : pending.accepted[0].rawValue
             var event = CallEvent(kind: hold ? .held : .resumed, callID: call.id, caller: call.callerNumber,
                                   callee: call.calleeNumber, tenantID: call.tenant.id)
-            event.detail["party"] = who
+            event.details["party"] = who
             continuation.yield(event)
         }
         pending.completion(pending.failure ?? .done)

@@ -65,8 +65,9 @@ extension B2BUA {
         case .branch(let i): yCallID = call.branches[i].callID
         }
         let t = CallTransfer(referrer: ySide, referrerCallID: yCallID, subscription: nil, targetNumber: user.number)
-        t.earlierTransferCompleted = call.transfer?.transferredCall ?? false
+        t.inherit(from: call.transfer)
         t.phase = .completed
+        t.connected(user.number, into: ySide)
         call.transfer = t
         let x = CallBranch(index: -1, session: session, callID: callID,
                            destination: SIPTransportDestination(kind: source.kind, address: source.remote),

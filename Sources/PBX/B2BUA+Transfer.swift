@@ -57,7 +57,7 @@ extension B2BUA {
         let referrerCallID = dialog.id.callID
         let transfer = CallTransfer(referrer: side, referrerCallID: referrerCallID, subscription: subscription,
                                     targetNumber: number)
-        transfer.earlierTransferCompleted = call.transfer?.transferredCall ?? false
+        transfer.inherit(from: call.transfer)
         call.transfer = transfer
         answer(202)
         notifyReferrer(call, transfer, 100)
@@ -70,7 +70,9 @@ extension B2BUA {
 
     // MARK: Blind transfer
 
-    private func blindTransfer(_ call: Call, _ t: CallTransfer) {
+    /// Calls `t.targetNumber` with the transferee's identity; when it answers, it takes the referrer's slot
+    /// (`connect`). Shared by REFER and the admin API's transfer (B2BUA+APITransfer.swift).
+    func blindTransfer(_ call: Call, _ t: CallTransfer) {
         let now = clock.now()
         let user: DirectoryUser?
         do { user = try registrar.directory.user(tenantID: call.tenant.id, number: t.targetNumber) } catch { user = nil }
@@ -135,6 +137,7 @@ extension B2BUA {
 
     /// Runs one event through a transfer dialog's session and carries out its actions.
     func driveTransfer(_ d: TransferDialog, _ event: InviteSession.Event) {
+        if d.role == .clickToCallCaller { return driveClickToCall(d, event) }  // B2BUA+ClickToCall.swift
         let actions = d.branch.session.handle(event, now: clock.now())
         for action in actions {
             switch action {
@@ -179,7 +182,14 @@ extension B2BUA {
                 case .localBye, .remoteBye, .dialogGone, .ackTimeout, .sessionExpired, .prackTimeout:
                     targetBranchFailed(d, status: 500)
                 }
-            case .provisionalReceived, .offerRequested, .retryScheduled, .commandRefused:
+            case .provisionalReceived(let code, _):
+                // RFC 5589 §6.1: the referrer hears that the target rings before the final NOTIFY.
+                if code == 180, d.role == .target, let call = d.call, let t = call.transfer, t.phase == .calling,
+                   t.winner == nil, !t.ringingReported, t.branches.contains(where: { $0 === d }) {
+                    t.ringingReported = true
+                    notifyReferrer(call, t, 180)
+                }
+            case .offerRequested, .retryScheduled, .commandRefused:
                 break
             }
         }
@@ -188,6 +198,7 @@ extension B2BUA {
     /// A client transaction of a transfer dialog ended abnormally (timeout, transport error).
     func transferTransactionEnded(_ key: TransactionKey, reason: TransactionTerminationReason) -> Bool {
         guard let d = transferDialogs.values.first(where: { $0.branch.inviteKey == key }) else { return false }
+        if d.role == .clickToCallCaller { clickToCallTransactionEnded(d, reason: reason); return true }
         if case .calling = d.branch.session.state { targetBranchFailed(d, status: reason == .timeout ? 408 : 503) }
         return true
     }
@@ -256,6 +267,11 @@ extension B2BUA {
         t.phase = .failed
         t.ringTimer?.cancel()
         notifyReferrer(call, t, status)
+        var event = CallEvent(kind: .transferFailed, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber,
+                              tenantID: call.tenant.id)
+        event.details = ["transfer_target": t.targetNumber, "sip_status": String(status),
+                         "requested_by": t.requestedByAPI ? "api" : "refer"]
+        continuation.yield(event)
         let linger = configuration.lingerMilliseconds
         for d in t.branches {
             endpoint.eventLoop.scheduleTask(in: .milliseconds(linger)) { [weak self] in
@@ -276,6 +292,13 @@ extension B2BUA {
         guard let (other, aOther) = dialogNamed(by: replaces, except: call) else {
             return transferFailed(call, t, status: 481)
         }
+        join(call, t, other: other, sharedSlot: aOther)
+    }
+
+    /// Attended transfer's join: the referrer (A) of `call` also holds `sharedSlot` of `other`; A's peer there (C)
+    /// moves into A's slot of `call`, joined with B, and `other` ends (A gets BYE there). Shared by REFER with
+    /// Replaces and the admin API's attended transfer (B2BUA+APITransfer.swift).
+    func join(_ call: Call, _ t: CallTransfer, other: Call, sharedSlot aOther: CallSide) {
         guard other.tenant.id == call.tenant.id, let otherPlan = other.plan, let aLeg = leg(call, t.referrer) else {
             return transferFailed(call, t, status: 403)
         }
@@ -339,6 +362,7 @@ extension B2BUA {
         // The final NOTIFY goes out in A's dialog while it is still in its slot.
         t.phase = .completed
         notifyReferrer(call, t, 200)
+        t.connected(t.targetNumber, into: aSide)
         let cSide = adopt(call, into: aSide, target: target, source: source, description: targetDescription)
         if let targetOrigin {
             call.transferredSDPSessionIDs[cSide] = targetOrigin.sessionID
@@ -420,8 +444,9 @@ extension B2BUA {
             newSide = .branch(b.index)
         }
         dialogs[target.callID] = (call, newSide)
-        // A should BYE now; if it does not, Tandem does.
-        endpoint.eventLoop.scheduleTask(in: .milliseconds(Self.referrerGraceMilliseconds)) { [weak self] in
+        // A should BYE now; if it does not, Tandem does (at once when the admin API moved A out).
+        let grace = call.transfer?.requestedByAPI == true ? 0 : Self.referrerGraceMilliseconds
+        endpoint.eventLoop.scheduleTask(in: .milliseconds(grace)) { [weak self] in
             self?.hangUpReferrer(call, slot: slot, callID: referrerCallID)
         }
         return newSide
@@ -534,7 +559,7 @@ extension B2BUA {
     }
 
     /// A party's number and display name, as the transfer target sees the transferee.
-    private func identity(_ call: Call, _ side: CallSide) -> (String, String?) {
+    func identity(_ call: Call, _ side: CallSide) -> (String, String?) {
         switch side {
         case .caller:
             let uri = call.caller.dialog?.remoteURI

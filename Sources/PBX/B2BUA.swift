@@ -14,6 +14,8 @@ public struct CallEvent: Sendable {
         case transferred
         /// Parties put on hold or taken off hold through the admin API (B2BUA+Hold.swift); `detail["party"]` says who.
         case held, resumed
+        /// A transfer's target failed (busy, no answer, unknown); the call goes on (`details` says why).
+        case transferFailed = "transfer_failed"
     }
 
     public var kind: Kind
@@ -25,8 +27,9 @@ public struct CallEvent: Sendable {
     /// The tenant the call belongs to.
     public var tenantID: String
     public var occurredAt = Date()
-    /// Extra facts of the event (`party` for `held`/`resumed`).
-    public var detail: [String: String] = [:]
+    /// Extra facts for the event feed (`party` for `held`/`resumed`; a failed transfer's `transfer_target` and
+    /// `sip_status`).
+    public var details: [String: String] = [:]
 }
 
 /// A call not yet ended, as the admin API shows it (copied out of the loop-confined B2BUA).
@@ -117,7 +120,7 @@ public final class B2BUA: @unchecked Sendable {
     let endpoint: SIPEndpoint
     let registrar: Registrar
     let media: any CallMediaService
-    private let recordSink: @Sendable (CallDetailRecord) -> Void
+    let recordSink: @Sendable (CallDetailRecord) -> Void
     let clock: any TimeSource
     let continuation: AsyncStream<CallEvent>.Continuation
     /// Tandem's listening addresses per transport (Via/Contact when the socket's own address is a wildcard).
@@ -130,6 +133,8 @@ public final class B2BUA: @unchecked Sendable {
     var transferDialogs: [String: TransferDialog] = [:]
     /// Call recordings (B2BUA+Recording.swift); nil: calls cannot be recorded. Set before `start()`.
     public var recorder: CallRecorder?
+    /// Click-to-calls whose caller still rings, by call id (B2BUA+ClickToCall.swift).
+    var clickToCalls: [String: ClickToCall] = [:]
     private var timer: RepeatedTask?
 
     public init(endpoint: SIPEndpoint, registrar: Registrar, media: any CallMediaService,
@@ -151,11 +156,8 @@ public final class B2BUA: @unchecked Sendable {
 
     /// Every call not yet ended (call on the loop; the admin API hops here and copies this out).
     public func activeCallSnapshots() -> [ActiveCallSnapshot] {
-        calls.values.filter { $0.phase != .ended }.sorted { $0.startedAt < $1.startedAt }.map { call in
-            ActiveCallSnapshot(id: call.id, tenantID: call.tenant.id, caller: call.callerNumber, callee: call.calleeNumber,
-                               state: call.phase == .answered ? .answered : .ringing, startedAt: call.startedAt,
-                               answeredAt: call.answeredAt, target: call.target.number)
-        }
+        (calls.values.filter { $0.phase != .ended }.map { snapshot(of: $0) } + clickToCallSnapshots())
+            .sorted { $0.startedAt < $1.startedAt }
     }
 
     /// Hangs up call `id` on an operator's request (call on the loop): BYE to answered parties, CANCEL to ringing
@@ -163,6 +165,7 @@ public final class B2BUA: @unchecked Sendable {
     /// is active.
     @discardableResult
     public func hangUp(callID id: String) -> Bool {
+        if hangUpClickToCall(id) { return true }  // B2BUA+ClickToCall.swift
         guard let call = calls[id], call.phase != .ended else { return false }
         call.warning = "hung up by the administrator"
         abort(call, status: 480, reason: .admin, by: .system)
@@ -359,7 +362,7 @@ public final class B2BUA: @unchecked Sendable {
     }
 
     /// Rings every live contact of the call's current target, in parallel (a new generation of branches).
-    private func ring(_ call: Call) {
+    func ring(_ call: Call) {
         guard call.phase == .ringing, let b = call.calleeLeg else { return }
         let target = call.target
         let bindings = registrar.bindings(for: aor(call.tenant, target.number), now: clock.now())
@@ -857,11 +860,12 @@ public final class B2BUA: @unchecked Sendable {
         finishRecording(call)  // B2BUA+Recording.swift: before the session goes
         let media = media, id = call.id
         call.enqueueMedia { await media.deleteSession(id: id) }
-        let record = CallDetailRecord(
+        var record = CallDetailRecord(
             id: call.id, tenantID: call.tenant.id, caller: call.callerNumber, callee: call.calleeNumber,
             targets: call.targets, startedAt: call.startedAt, answeredAt: call.answeredAt, endedAt: Date(),
             endReason: reason, sipStatus: status, hungUpBy: party, callerCodec: call.plan?.caller.label,
             calleeCodec: call.plan?.callee.label, transcoded: call.plan?.transcodes ?? false)
+        addTransferDetails(call, to: &record)  // B2BUA+APITransfer.swift
         recordSink(record)
         continuation.yield(CallEvent(kind: .ended, callID: call.id, caller: call.callerNumber, callee: call.calleeNumber,
                                      record: record, tenantID: call.tenant.id))

@@ -34,12 +34,38 @@ final class CallTransfer: @unchecked Sendable {
     var earlierTransferCompleted = false
     let targetNumber: String
     var ringTimer: Scheduled<Void>?
+    /// Started through the admin API: no REFER subscription, and the party being transferred away gets BYE as
+    /// soon as the target is connected (no grace period for it to hang up itself).
+    var requestedByAPI = false
+    /// The target rang (180 from one of its contacts): the referrer got NOTIFY 180 (RFC 5589 §6.1).
+    var ringingReported = false
+    /// The target number this or an earlier transfer of the call connected last (the CDR's `transferred_to`).
+    var lastConnectedTarget: String?
+    /// The extension numbers in the caller and callee slots after this or earlier completed transfers (nil: the
+    /// original party is still there).
+    var callerSlotNumber: String?
+    var calleeSlotNumber: String?
 
     init(referrer: CallSide, referrerCallID: String, subscription: ReferSubscription?, targetNumber: String) {
         self.referrer = referrer
         self.referrerCallID = referrerCallID
         self.subscription = subscription
         self.targetNumber = targetNumber
+    }
+
+    /// Carries over what earlier transfers of the same call completed.
+    func inherit(from earlier: CallTransfer?) {
+        guard let earlier else { return }
+        earlierTransferCompleted = earlier.transferredCall
+        lastConnectedTarget = earlier.lastConnectedTarget
+        callerSlotNumber = earlier.callerSlotNumber
+        calleeSlotNumber = earlier.calleeSlotNumber
+    }
+
+    /// Records that `number` now holds `slot` (the transfer connected it there).
+    func connected(_ number: String, into slot: CallSide) {
+        lastConnectedTarget = number
+        if slot == .caller { callerSlotNumber = number } else { calleeSlotNumber = number }
     }
 
     /// True once any transfer of the call connected its parties.
@@ -53,6 +79,8 @@ final class TransferDialog: @unchecked Sendable {
     enum Role {
         case target
         case retiredReferrer
+        /// An INVITE to a click-to-call caller's phone (B2BUA+ClickToCall.swift).
+        case clickToCallCaller
     }
 
     let role: Role
@@ -60,10 +88,19 @@ final class TransferDialog: @unchecked Sendable {
     let branch: CallBranch
     weak var call: Call?
 
+    /// The click-to-call this dialog rings the caller for (role `clickToCallCaller`); cleared when it ends.
+    var clickToCall: ClickToCall?
+
     init(role: Role, branch: CallBranch, call: Call) {
         self.role = role
         self.branch = branch
         self.call = call
+    }
+
+    init(clickToCall: ClickToCall, branch: CallBranch) {
+        role = .clickToCallCaller
+        self.branch = branch
+        self.clickToCall = clickToCall
     }
 }
 

@@ -68,6 +68,13 @@ public struct CallDetailRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
     public var calleeCodec: String?
     /// True when the engine transcoded between the two.
     public var transcoded: Bool
+    /// The extension a transfer (REFER, INVITE with Replaces or the admin API) connected into the call last;
+    /// nil when the call was never transferred.
+    public var transferredTo: String?
+    /// The parties connected when the call ended: the caller slot's and the callee slot's extension numbers
+    /// (after a transfer, not the original caller and callee); nil when the call was never answered.
+    public var finalCaller: String?
+    public var finalCallee: String?
 
     public init(id: String, tenantID: String, caller: String, callee: String, targets: [String], startedAt: Date,
                 answeredAt: Date?, endedAt: Date, endReason: EndReason, sipStatus: Int?, hungUpBy: Party,
@@ -101,6 +108,9 @@ public struct CallDetailRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
         case hungUpBy = "hung_up_by"
         case callerCodec = "caller_codec"
         case calleeCodec = "callee_codec"
+        case transferredTo = "transferred_to"
+        case finalCaller = "final_caller"
+        case finalCallee = "final_callee"
     }
 }
 
@@ -126,6 +136,17 @@ extension TandemStore {
                 t.column("transcoded", .boolean).notNull()
             }
             try db.create(index: "cdrs_tenant_started", on: "cdrs", columns: ["tenant_id", "started_at"])
+        }
+    }
+
+    /// v7-transfer-cdr: who a transfer connected and the final parties (additive, nullable columns).
+    static func registerTransferCDRMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v7-transfer-cdr") { db in
+            try db.alter(table: "cdrs") { t in
+                t.add(column: "transferred_to", .text)
+                t.add(column: "final_caller", .text)
+                t.add(column: "final_callee", .text)
+            }
         }
     }
 

@@ -4,7 +4,7 @@ import NIOCore
 import PBX
 import Store
 
-/// The B2BUA's calls as the admin API sees them, with recording: reads, hang-ups, hold and media sessions go to `B2BUACallSource`,
+/// The B2BUA's calls as the admin API sees them, with recording: reads, hang-ups, hold, transfers, click-to-call and media sessions go to `B2BUACallSource`,
 /// starting and stopping a call's recording hop onto the SIP loop and wait for the engine and the store.
 struct B2BUARecordingCallSource: CallControlSource, RecordingControl, MediaSessionSource {
     let base: B2BUACallSource
@@ -18,6 +18,15 @@ struct B2BUARecordingCallSource: CallControlSource, RecordingControl, MediaSessi
         await base.setHold(callID: callID, party: party, hold: hold)
     }
     func mediaSessions() async -> [MediaSessionInfo] { await base.mediaSessions() }
+    func transfer(callID: String, party: String, target: String) async -> CallActionOutcome {
+        await base.transfer(callID: callID, party: party, target: target)
+    }
+    func attendedTransfer(callID: String, party: String?, replacingCallID: String) async -> CallActionOutcome {
+        await base.attendedTransfer(callID: callID, party: party, replacingCallID: replacingCallID)
+    }
+    func clickToCall(tenantID: String, tenantDomain: String, caller: String, callee: String) async -> CallActionOutcome {
+        await base.clickToCall(tenantID: tenantID, tenantDomain: tenantDomain, caller: caller, callee: callee)
+    }
 
     func startRecording(callID: String) async throws(RecordingControlError) -> CallRecording {
         let calls = base.calls

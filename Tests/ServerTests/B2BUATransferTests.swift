@@ -7,7 +7,7 @@ import Glibc
 
 /// Call transfer through the real `tandem serve` between SIPp instances: A (extension 100, SIPp UAC) calls B
 /// (200, SIPp UAS) and transfers it with REFER. Blind transfer to C (300, SIPp UAS): 202, NOTIFY 100 and 200
-/// (sipfrag, checked by A's scenario), C's INVITE carries B's identity and a Referred-By, B is re-INVITEd with
+/// (sipfrag, checked by A's scenario, with NOTIFY 180 while C rings), C's INVITE carries B's identity and a Referred-By, B is re-INVITEd with
 /// `a=sendrecv`, A's BYE ends only A's dialog, C's RTP is relayed to B and echoed back through the engine, C's
 /// hang-up reaches B. A transfer to an unknown extension is reported as NOTIFY 404 and the A↔B call goes on.
 /// After each scenario every media port is back (`tandem_media_worker_legs` is 0) and the CDR says so.
@@ -61,7 +61,8 @@ import Glibc
                                             extra: ["-rtp_echo", "-mp", mediaPort()], timeout: 30)
         async let target = interop.sipp("transfer-uas-target.xml", port: server.udp, local: cPort, service: "300",
                                         extra: ["-mp", mediaPort()], timeout: 30)
-        let a = try await interop.sipp("transfer-blind-uac.xml", port: server.udp, local: SIPInteropTests.freePort(udp: true),
+        // A's scenario also expects NOTIFY 180 between 100 and 200: C rings before it answers (RFC 5589 §6.1).
+        let a = try await interop.sipp("transfer-blind-uac-ringing.xml", port: server.udp, local: SIPInteropTests.freePort(udp: true),
                                        service: "200", extra: transferor + ["-set", "target", "300"], timeout: 30)
         let b = try await transferee
         let c = try await target
@@ -79,6 +80,8 @@ import Glibc
         let cdr = try #require(records.first)
         #expect(cdr.caller == "100" && cdr.callee == "200" && cdr.endReason == .transferred, "\(cdr)")
         #expect(cdr.targets.count == 2 && cdr.targets.last?.contains(":\(cPort)") == true, "\(cdr.targets)")
+        // The record names the transfer target and the parties connected at the end: C took A's caller slot.
+        #expect(cdr.transferredTo == "300" && cdr.finalCaller == "300" && cdr.finalCallee == "200", "\(cdr)")
         #expect(server.process.stdout.all.contains("call transferred") || server.process.stderr.all.contains("call transferred"))
         await interop.stop(server)
     }
