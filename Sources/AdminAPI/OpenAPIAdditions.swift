@@ -1104,7 +1104,7 @@ extension OpenAPIDocument {
       "maxItems": 50,
       "items": {
        "type": "string",
-       "description": "cdr, call.started, call.ringing, call.answered, call.held, call.resumed, call.transferred, call.ended, extension.registered, extension.refreshed, extension.unregistered, extension.expired, extension.flow_closed; or prefix.* (call.*, extension.*) or *."
+       "description": "cdr, call.started, call.ringing, call.answered, call.held, call.resumed, call.transferred, call.transfer_failed, call.ended, call.recording.started, call.recording.finished, extension.registered, extension.refreshed, extension.unregistered, extension.expired, extension.flow_closed; or prefix.* (call.*, extension.*) or *."
       }
      },
      "enabled": {
@@ -1132,7 +1132,7 @@ extension OpenAPIDocument {
       "maxItems": 50,
       "items": {
        "type": "string",
-       "description": "cdr, call.started, call.ringing, call.answered, call.held, call.resumed, call.transferred, call.ended, extension.registered, extension.refreshed, extension.unregistered, extension.expired, extension.flow_closed; or prefix.* (call.*, extension.*) or *."
+       "description": "cdr, call.started, call.ringing, call.answered, call.held, call.resumed, call.transferred, call.transfer_failed, call.ended, call.recording.started, call.recording.finished, extension.registered, extension.refreshed, extension.unregistered, extension.expired, extension.flow_closed; or prefix.* (call.*, extension.*) or *."
       }
      },
      "enabled": {
