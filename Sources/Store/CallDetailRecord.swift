@@ -139,9 +139,9 @@ extension TandemStore {
         }
     }
 
-    /// v7-transfer-cdr: who a transfer connected and the final parties (additive, nullable columns).
+    /// v8-transfer-cdr: who a transfer connected and the final parties (additive, nullable columns).
     static func registerTransferCDRMigrations(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v7-transfer-cdr") { db in
+        migrator.registerMigration("v8-transfer-cdr") { db in
             try db.alter(table: "cdrs") { t in
                 t.add(column: "transferred_to", .text)
                 t.add(column: "final_caller", .text)

@@ -58,7 +58,7 @@ public final class TandemStore: Sendable {
         // v6-webhooks stays last: it follows v5-call-features wherever that is registered.
         registerWebhookMigrations(&migrator)
         registerRecordingMigrations(&migrator)  // v7-recordings
-        registerTransferCDRMigrations(&migrator)
+        registerTransferCDRMigrations(&migrator)  // v8-transfer-cdr
         return migrator
     }
 

@@ -46,7 +46,7 @@ import TandemBase
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try TandemStore(directory: directory)
-        #expect(try store.appliedMigrations().contains("v7-transfer-cdr"))
+        #expect(try store.appliedMigrations().contains("v8-transfer-cdr"))
         let t0 = Date(timeIntervalSince1970: 1_700_000_000)
         var transferred = CallDetailRecord(id: "t", tenantID: "t1", caller: "100", callee: "200", targets: [], startedAt: t0,
                                            answeredAt: t0, endedAt: t0.addingTimeInterval(5), endReason: .transferred,

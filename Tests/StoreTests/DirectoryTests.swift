@@ -13,7 +13,7 @@ import Testing
         let (store, dir) = try openStore()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(try store.appliedMigrations() == ["v1-tenants-accounts", "v2-extensions-groups", "v3-cdrs", "v4-api-auth",
-                                                  "v5-call-features", "v6-webhooks", "v7-recordings"])
+                                                  "v5-call-features", "v6-webhooks", "v7-recordings", "v8-transfer-cdr"])
     }
 
     @Test func tenantDomainsAreUniqueCaseInsensitively() throws {

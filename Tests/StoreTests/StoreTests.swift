@@ -18,7 +18,7 @@ func temporaryDirectory() throws -> String {
         let store = try TandemStore(directory: dir)
         #expect(try store.journalMode() == "wal")
         #expect(try store.appliedMigrations() == ["v1-tenants-accounts", "v2-extensions-groups", "v3-cdrs", "v4-api-auth",
-                                                  "v5-call-features", "v6-webhooks", "v7-recordings"])
+                                                  "v5-call-features", "v6-webhooks", "v7-recordings", "v8-transfer-cdr"])
         #expect(FileManager.default.fileExists(atPath: dir + "/tandem.sqlite"))
         #expect(try store.tenants().isEmpty)
     }
