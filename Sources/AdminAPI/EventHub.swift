@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import TandemBase
 
 /// One live event for the event websocket, already scoped: `tenantID` and (for extension events) `extension`
 /// decide who may see it.
@@ -49,8 +50,8 @@ public final class EventHub: Sendable {
 
     private let subscribers = NIOLockedValueBox<[UInt64: Subscriber]>([:])
     private let nextID = NIOLockedValueBox<UInt64>(0)
-    /// Sees every published event (the webhook outbox).
-    private let tap = NIOLockedValueBox<(@Sendable (APIEvent) -> Void)?>(nil)
+    /// Sees every published event (the webhook outbox). A slot, not a closure in a lock box: see `CallbackSlot`.
+    private let tap = CallbackSlot<APIEvent>()
 
     public init() {}
 
@@ -59,12 +60,12 @@ public final class EventHub: Sendable {
 
     /// Delivers `event` to every subscriber that accepts it.
     public func publish(_ event: APIEvent) {
-        tap.withLockedValue { $0 }?(event)
+        _ = try? tap.call(event)
         let targets = subscribers.withLockedValue { table in table.values.filter { $0.accepts(event) }.map(\.continuation) }
         for c in targets { c.yield(event) }
     }
 
-    func setWebhookTap(_ body: @escaping @Sendable (APIEvent) -> Void) { tap.withLockedValue { $0 = body } }
+    func setWebhookTap(_ body: @escaping @Sendable (APIEvent) -> Void) { tap.set(body) }
 
     /// A new subscription; the stream ends when `cancel` is called.
     func subscribe(accepts: @escaping @Sendable (APIEvent) -> Bool) -> (id: UInt64, stream: AsyncStream<APIEvent>) {

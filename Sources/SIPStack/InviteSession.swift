@@ -235,6 +235,7 @@ public struct InviteSession: Sendable {
             s.remoteBody = body
             actions.append(.offerReceived(body))
         }
+        s.refreshNextDeadline()
         return (s, actions)
     }
 
@@ -248,8 +249,13 @@ public struct InviteSession: Sendable {
         random = DialogRandom(seed: configuration.randomSeed)
     }
 
-    /// When the owner should next deliver `.timer`.
-    public var nextDeadline: Instant? {
+    /// When the owner should next deliver `.timer`. Stored, refreshed after every event, so that an owner polling
+    /// many sessions reads one field instead of copying each session to compute it.
+    public private(set) var nextDeadline: Instant?
+
+    private mutating func refreshNextDeadline() { nextDeadline = computeNextDeadline() }
+
+    private func computeNextDeadline() -> Instant? {
         var d: [Instant] = []
         if okToRetransmit != nil { d.append(okNextSend) }
         if let retryAt { d.append(retryAt) }
@@ -267,6 +273,7 @@ public struct InviteSession: Sendable {
 
     /// Feeds one event at `now`; returns what to do, in order.
     public mutating func handle(_ event: Event, now: Instant) -> [Action] {
+        defer { refreshNextDeadline() }
         guard !isTerminated else { return event.isCommand ? [.commandRefused] : [] }
         switch event {
         case .request(let m): return receiveRequest(m, now: now)

@@ -26,10 +26,10 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
     let logger: Logger
     let registrar: Registrar
     /// Also hears every registration event (the admin API's event feed); the registrar's stream has one reader.
-    let onRegistrationEvent = Mutex<(@Sendable (RegistrationEvent) -> Void)?>(nil)
+    let onRegistrationEvent = CallbackSlot<RegistrationEvent>()
     let calls: B2BUA
     /// Also hears every call event (the admin API's event feed and webhooks); the B2BUA's stream has one reader.
-    let onCallEvent = Mutex<(@Sendable (CallEvent) -> Void)?>(nil)
+    let onCallEvent = CallbackSlot<CallEvent>()
     /// The engine behind the calls' media, when in process: its media-timeout events end calls.
     private let engineMedia: EngineCallMedia?
     /// Writes each call record; nil: straight into the store.
@@ -53,7 +53,7 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
         self.calls = B2BUA(endpoint: endpoint, registrar: registrar, media: media, configuration: callConfiguration) { record in
             Task.detached {
                 do {
-                    if let write = writer.current { try write(record) } else { try store.insertCallRecord(record) }
+                    if try !writer.call(record) { try store.insertCallRecord(record) }
                 } catch {
                     logger.error("cannot write the call record", metadata: ["call": "\(record.id)", "error": "\(error)"])
                 }
@@ -95,7 +95,7 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
         let logger = logger
         let feed = Task { [self] in
             for await event in registrar.events {
-                self.onRegistrationEvent.withLock { $0 }?(event)
+                _ = try? self.onRegistrationEvent.call(event)
                 logger.info("registration \(event.kind.rawValue)", metadata: [
                     "aor": "\(event.binding.aor)", "contact": "\(event.binding.uri)",
                     "source": "\(event.binding.source.kind.rawValue) \(event.binding.source.remote)"])
@@ -103,7 +103,7 @@ final class SIPService: Service, SIPEndpointDelegate, @unchecked Sendable {
         }
         let callFeed = Task { [self] in
             for await event in calls.events {
-                self.onCallEvent.withLock { $0 }?(event)
+                _ = try? self.onCallEvent.call(event)
                 guard event.kind == .ended, let r = event.record else {
                     logger.info("call \(event.kind.rawValue)", metadata: ["call": "\(event.callID)", "caller": "\(event.caller)",
                                                                      "callee": "\(event.callee)"])
@@ -307,8 +307,4 @@ final class EngineCallMedia: CallMediaService, Sendable {
 }
 
 /// The B2BUA's record sink, set once the admin API exists.
-final class CallRecordWriter: Sendable {
-    private let body = Mutex<(@Sendable (CallDetailRecord) throws -> Void)?>(nil)
-    var current: (@Sendable (CallDetailRecord) throws -> Void)? { body.withLock { $0 } }
-    func set(_ write: @escaping @Sendable (CallDetailRecord) throws -> Void) { body.withLock { $0 = write } }
-}
+typealias CallRecordWriter = CallbackSlot<CallDetailRecord>

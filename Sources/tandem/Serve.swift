@@ -175,8 +175,8 @@ struct Serve: AsyncParsableCommand {
             throw Console.fail("cannot start the admin API: \(error)")
         }
         let apiEvents = api.events
-        sip.onRegistrationEvent.withLock { $0 = { apiEvents.publish(RegistrarRegistrationSource.event($0)) } }
-        sip.onCallEvent.withLock { $0 = { apiEvents.publish(B2BUACallSource.event($0)) } }
+        sip.onRegistrationEvent.set { apiEvents.publish(RegistrarRegistrationSource.event($0)) }
+        sip.onCallEvent.set { apiEvents.publish(B2BUACallSource.event($0)) }
         sip.recordWriter.set { try api.recordCall($0) }
 
         let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"
