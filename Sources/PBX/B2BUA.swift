@@ -872,7 +872,7 @@ public final class B2BUA: @unchecked Sendable {
         // Keep the dialogs known for a while: retransmitted BYEs, 2xx crossing a CANCEL, late 487s.
         endpoint.eventLoop.scheduleTask(in: .milliseconds(configuration.lingerMilliseconds)) { [weak self] in
             guard let self else { return }
-            self.calls[call.id] = nil
+            if self.calls[call.id] === call { self.calls[call.id] = nil }
             if self.dialogs[call.callerCallID]?.call === call { self.dialogs[call.callerCallID] = nil }
             for b in call.branches where self.dialogs[b.callID]?.call === call { self.dialogs[b.callID] = nil }
         }
@@ -895,7 +895,18 @@ public final class B2BUA: @unchecked Sendable {
 
     private func tick() {
         let now = clock.now()
+        var settled: [String] = []
         for call in calls.values {
+            if call.phase == .ended {
+                // An ended call stays in `calls` only while one of its sessions still has a timer (a 2xx to
+                // retransmit until its ACK, then the BYE); its dialogs stay known through `dialogs` for the
+                // linger time. Keeping every ended call here for 32 s made each tick and each INVITE's
+                // tenant-limit count scan thousands of finished calls at a few hundred calls per second.
+                if call.caller.nextDeadline == nil, call.branches.allSatisfy({ $0.session.nextDeadline == nil }) {
+                    settled.append(call.id)
+                    continue
+                }
+            }
             if let deadline = call.ringDeadline, now >= deadline, call.phase == .ringing {
                 call.ringDeadline = nil
                 advance(call, after: .noAnswer, fallback: .end(status: 480, reason: .noAnswer, warning: ""))
@@ -906,6 +917,7 @@ public final class B2BUA: @unchecked Sendable {
                 if let d = b.session.nextDeadline, now >= d { feed(call, .branch(b.index), .timer) }
             }
         }
+        for id in settled { calls[id] = nil }
     }
 
     // MARK: Addressing
