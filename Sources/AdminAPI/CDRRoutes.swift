@@ -143,23 +143,14 @@ extension AdminAPIRoutes {
             let caller = try context.requireCaller()
             if wantsCSV(request) { return try csvResponse(request, caller: caller, s) }
             let page = try PageRequest(request)
-            var before: Int64?
-            if let after = page.after {
-                guard let seq = Int64(after) else {
-                    throw Problem(status: .badRequest, type: "bad-query", title: "Bad query parameters",
-                                  errors: [.init(field: "cursor", message: "is not a cursor this API returned")])
-                }
-                before = seq
-            }
+            let before = try page.sequenceCursor()
             guard var query = try s.callRecordQuery(request, caller: caller) else {
                 return try APIJSON.response(Page<CallDetailRecord>(items: [], nextCursor: nil))
             }
             query.before = before
             query.limit = page.limit + 1
             let rows = try storeCall { () throws(StoreError) in try s.store.callRecords(query) }
-            let items = Array(rows.prefix(page.limit))
-            let next = rows.count > page.limit ? items.last.map { Base64URL.encode(Array(("k:" + String($0.seq)).utf8)) } : nil
-            return try APIJSON.response(Page(items: items.map(\.record), nextCursor: next))
+            return try APIJSON.response(page.sequencePage(rows, sequence: \.seq, item: \.record))
         }
         g.get("cdrs.csv") { request, context -> Response in
             try csvResponse(request, caller: try context.requireCaller(), s)

@@ -13,7 +13,7 @@ import Store
 /// `{"type":"subscribed","topics":[…]}` (also sent once on connect) before events of those topics flow. Events
 /// are `APIEvent` objects. Unknown topics are answered `{"type":"error","detail":…}`.
 enum EventSocket {
-    static let topics: Set<String> = ["extensions", "cdr", "calls"]
+    static let topics: Set<String> = ["extensions", "cdr", "calls", "media"]
 
     static func register(on router: Router<APIRequestContext>, service s: AdminAPIService) {
         router.ws("api/v1/events", shouldUpgrade: { request, _ in

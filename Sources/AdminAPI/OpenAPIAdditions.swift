@@ -20,7 +20,7 @@ extension OpenAPIDocument {
         for (k, v) in (add["components"] as? [String: Any])?["schemas"] as? [String: Any] ?? [:] { schemas[k] = v }
         if var event = schemas["Event"] as? [String: Any], var props = event["properties"] as? [String: Any] {
             if var topic = props["topic"] as? [String: Any] {
-                topic["enum"] = (topic["enum"] as? [String] ?? []) + ["cdr", "calls"]
+                topic["enum"] = (topic["enum"] as? [String] ?? []) + ["cdr", "calls", "media"]
                 props["topic"] = topic
             }
             if var type = props["type"] as? [String: Any] {
@@ -1104,7 +1104,7 @@ extension OpenAPIDocument {
       "maxItems": 50,
       "items": {
        "type": "string",
-       "description": "cdr, call.started, call.ringing, call.answered, call.held, call.resumed, call.transferred, call.transfer_failed, call.ended, call.recording.started, call.recording.finished, extension.registered, extension.refreshed, extension.unregistered, extension.expired, extension.flow_closed; or prefix.* (call.*, extension.*) or *."
+       "description": "cdr, call.started, call.ringing, call.answered, call.held, call.resumed, call.transferred, call.transfer_failed, call.ended, call.recording.started, call.recording.finished, media.stream_timeout, media.quality_alarm, media.quality_recovered, extension.registered, extension.refreshed, extension.unregistered, extension.expired, extension.flow_closed; or prefix.* (call.*, extension.*) or *."
       }
      },
      "enabled": {
@@ -1132,7 +1132,7 @@ extension OpenAPIDocument {
       "maxItems": 50,
       "items": {
        "type": "string",
-       "description": "cdr, call.started, call.ringing, call.answered, call.held, call.resumed, call.transferred, call.transfer_failed, call.ended, call.recording.started, call.recording.finished, extension.registered, extension.refreshed, extension.unregistered, extension.expired, extension.flow_closed; or prefix.* (call.*, extension.*) or *."
+       "description": "cdr, call.started, call.ringing, call.answered, call.held, call.resumed, call.transferred, call.transfer_failed, call.ended, call.recording.started, call.recording.finished, media.stream_timeout, media.quality_alarm, media.quality_recovered, extension.registered, extension.refreshed, extension.unregistered, extension.expired, extension.flow_closed; or prefix.* (call.*, extension.*) or *."
       }
      },
      "enabled": {

@@ -46,6 +46,25 @@ struct PageRequest {
         if !errors.isEmpty { throw Problem(status: .badRequest, type: "bad-query", title: "Bad query parameters", errors: errors) }
     }
 
+    /// For lists paged in the store by a row sequence number (CDRs, recordings): the sequence the cursor names,
+    /// nil on the first page; a 400 problem for a cursor that is not one.
+    func sequenceCursor() throws(Problem) -> Int64? {
+        guard let after else { return nil }
+        guard let seq = Int64(after) else {
+            throw Problem(status: .badRequest, type: "bad-query", title: "Bad query parameters",
+                          errors: [.init(field: "cursor", message: "is not a cursor this API returned")])
+        }
+        return seq
+    }
+
+    /// The page made of `rows` fetched with `limit + 1` after `sequenceCursor()`: the first `limit` as items, and
+    /// a cursor at the last of them when more follow.
+    func sequencePage<Row, Item: Encodable>(_ rows: [Row], sequence: (Row) -> Int64, item: (Row) -> Item) -> Page<Item> {
+        let kept = rows.prefix(limit)
+        let next = rows.count > limit ? kept.last.map { Base64URL.encode(Array(("k:" + String(sequence($0))).utf8)) } : nil
+        return Page(items: kept.map(item), nextCursor: next)
+    }
+
     /// The page of `items` after the cursor, ordered by `key` (unique per item).
     func page<T>(_ items: [T], key: (T) -> String) -> (items: [T], nextCursor: String?) {
         let sorted = items.map { (key($0), $0) }.sorted { $0.0 < $1.0 }

@@ -162,23 +162,14 @@ extension AdminAPIRoutes {
         g.get("recordings") { request, context -> Response in
             let caller = try context.requireCaller()
             let page = try PageRequest(request)
-            var before: Int64?
-            if let after = page.after {
-                guard let seq = Int64(after) else {
-                    throw Problem(status: .badRequest, type: "bad-query", title: "Bad query parameters",
-                                  errors: [.init(field: "cursor", message: "is not a cursor this API returned")])
-                }
-                before = seq
-            }
+            let before = try page.sequenceCursor()
             guard var query = try s.recordingQuery(request, caller: caller) else {
                 return try APIJSON.response(Page<RecordingDTO>(items: [], nextCursor: nil))
             }
             query.before = before
             query.limit = page.limit + 1
             let rows = try storeCall { () throws(StoreError) in try s.store.recordings(query) }
-            let items = Array(rows.prefix(page.limit))
-            let next = rows.count > page.limit ? items.last.map { Base64URL.encode(Array(("k:" + String($0.seq)).utf8)) } : nil
-            return try APIJSON.response(Page(items: items.map { RecordingDTO(r: $0.recording) }, nextCursor: next))
+            return try APIJSON.response(page.sequencePage(rows, sequence: \.seq, item: { RecordingDTO(r: $0.recording) }))
         }
         g.get("recordings/:id") { _, context -> Response in
             let caller = try context.requireCaller()

@@ -19,7 +19,7 @@ enum WebhookPayload {
     /// Event names a webhook may subscribe to (and the patterns `call.*`, `extension.*`, `*`).
     static let names: Set<String> = [
         "cdr", "call.started", "call.ringing", "call.answered", "call.held", "call.resumed", "call.transferred", "call.transfer_failed", "call.ended",
-        "call.recording.started", "call.recording.finished",
+        "call.recording.started", "call.recording.finished", "media.stream_timeout", "media.quality_alarm", "media.quality_recovered",
         "extension.registered", "extension.refreshed", "extension.unregistered", "extension.expired", "extension.flow_closed",
     ]
 

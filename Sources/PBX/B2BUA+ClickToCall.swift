@@ -175,24 +175,11 @@ extension B2BUA {
         guard let c = d.clickToCall else { return }
         let actions = d.branch.session.handle(event, now: clock.now())
         for action in actions {
+            // B2BUA+Transfer.swift
+            if send(action, on: d.branch, inviteFailed: { $0.clickToCallBranchFailed(d, status: 503) }) { continue }
             switch action {
-            case .sendResponse(let b):
-                respond(b)
-            case .retransmitResponse(let b):
-                if let m = try? SIPMessage(parsing: b.bytes()) { endpoint.sendStateless(m, to: d.branch.destination) }
-            case .sendRequest(var b):
-                if b.fields.first(where: { SIPHeaderName($0.name) == .via }) == nil {
-                    b.fields.insert(SIPHeaderField(name: "Via", value: via(d.branch.local)), at: 0)
-                }
-                if let m = try? SIPMessage(parsing: b.bytes()) {
-                    let isInvite = m.method == .invite
-                    endpoint.send(request: m, to: d.branch.destination).whenComplete { [weak self] result in
-                        if case .failure = result, isInvite { self?.clickToCallBranchFailed(d, status: 503) }
-                    }
-                }
-            case .sendACK(var b):
-                b.fields.insert(SIPHeaderField(name: "Via", value: via(d.branch.local)), at: 0)
-                if let m = try? SIPMessage(parsing: b.bytes()) { endpoint.sendStateless(m, to: d.branch.destination) }
+            case .sendResponse, .retransmitResponse, .sendRequest, .sendACK:
+                break  // sent above
             case .provisionalReceived(let code, _):
                 if code == 180, !c.ended, c.winner == nil {
                     continuation.yield(CallEvent(kind: .ringing, callID: c.id, caller: c.caller.number, callee: c.calleeNumber,

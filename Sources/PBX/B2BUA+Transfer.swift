@@ -135,29 +135,43 @@ extension B2BUA {
         }
     }
 
+    /// Carries out an action of a dialog of Tandem's own (a transfer target, a click-to-call caller) that only
+    /// sends something — a response, its retransmission, a request or an ACK — on `branch`'s flow; false for the
+    /// other actions. `inviteFailed` runs on the loop when an INVITE could not be sent at all.
+    func send(_ action: InviteSession.Action, on branch: CallBranch, inviteFailed: @escaping (B2BUA) -> Void) -> Bool {
+        switch action {
+        case .sendResponse(let b):
+            respond(b)
+        case .retransmitResponse(let b):
+            if let m = try? SIPMessage(parsing: b.bytes()) { endpoint.sendStateless(m, to: branch.destination) }
+        case .sendRequest(var b):
+            if b.fields.first(where: { SIPHeaderName($0.name) == .via }) == nil {
+                b.fields.insert(SIPHeaderField(name: "Via", value: via(branch.local)), at: 0)
+            }
+            if let m = try? SIPMessage(parsing: b.bytes()) {
+                let isInvite = m.method == .invite
+                endpoint.send(request: m, to: branch.destination).whenComplete { [weak self] result in
+                    if case .failure = result, isInvite, let self { inviteFailed(self) }
+                }
+            }
+        case .sendACK(var b):
+            b.fields.insert(SIPHeaderField(name: "Via", value: via(branch.local)), at: 0)
+            if let m = try? SIPMessage(parsing: b.bytes()) { endpoint.sendStateless(m, to: branch.destination) }
+        default:
+            return false
+        }
+        return true
+    }
+
     /// Runs one event through a transfer dialog's session and carries out its actions.
     func driveTransfer(_ d: TransferDialog, _ event: InviteSession.Event) {
         if d.role == .clickToCallCaller { return driveClickToCall(d, event) }  // B2BUA+ClickToCall.swift
         let actions = d.branch.session.handle(event, now: clock.now())
         for action in actions {
+            if send(action, on: d.branch, inviteFailed: { $0.targetBranchFailed(d, status: 503) }) { continue }
             switch action {
-            case .sendResponse(let b):
-                respond(b)
-            case .retransmitResponse(let b):
-                if let m = try? SIPMessage(parsing: b.bytes()) { endpoint.sendStateless(m, to: d.branch.destination) }
-            case .sendRequest(var b):
-                if b.fields.first(where: { SIPHeaderName($0.name) == .via }) == nil {
-                    b.fields.insert(SIPHeaderField(name: "Via", value: via(d.branch.local)), at: 0)
-                }
-                if let m = try? SIPMessage(parsing: b.bytes()) {
-                    let isInvite = m.method == .invite
-                    endpoint.send(request: m, to: d.branch.destination).whenComplete { [weak self] result in
-                        if case .failure = result, isInvite { self?.targetBranchFailed(d, status: 503) }
-                    }
-                }
-            case .sendACK(var b):
-                b.fields.insert(SIPHeaderField(name: "Via", value: via(d.branch.local)), at: 0)
-                if let m = try? SIPMessage(parsing: b.bytes()) { endpoint.sendStateless(m, to: d.branch.destination) }
+            case .sendResponse, .retransmitResponse, .sendRequest, .sendACK:
+                break  // sent above
             case .established:
                 targetAnswered(d)
             case .answerReceived(let body):

@@ -158,11 +158,12 @@ struct Serve: AsyncParsableCommand {
 
         // The admin REST API and event feed (its token key lives in the store); SIPService forwards registrar events.
         let api: AdminAPIService
+        let callSource = B2BUARecordingCallSource(
+            base: B2BUACallSource(calls: sip.calls, eventLoop: sip.endpoint.eventLoop, media: callMedia), recorder: recorder)
         do {
             api = try AdminAPIService(
                 store: store, registrations: RegistrarRegistrationSource(registrar: sip.registrar, eventLoop: sip.endpoint.eventLoop),
-                calls: B2BUARecordingCallSource(base: B2BUACallSource(calls: sip.calls, eventLoop: sip.endpoint.eventLoop, media: callMedia),
-                                                recorder: recorder),
+                calls: callSource,
                 mediaLoad: { [engine] in
                     engine.workerLoads().map {
                         MediaWorkerLoadInfo(index: $0.index, sessions: $0.sessions, legs: $0.legs, packetsIn: $0.packetsIn,
@@ -176,7 +177,19 @@ struct Serve: AsyncParsableCommand {
         }
         let apiEvents = api.events
         sip.onRegistrationEvent.set { apiEvents.publish(RegistrarRegistrationSource.event($0)) }
-        sip.onCallEvent.set { apiEvents.publish(B2BUACallSource.event($0)) }
+        sip.onCallEvent.set { e in
+            apiEvents.publish(B2BUACallSource.event(e))
+            // A call hung up because its media stopped is also a media event (topic `media`).
+            if e.kind == .ended, let r = e.record, r.endReason == .mediaTimeout {
+                apiEvents.publish(.media("stream_timeout", callID: r.id, tenantID: r.tenantID, occurredAt: r.endedAt,
+                                         extra: ["caller": r.caller, "callee": r.callee]))
+            }
+        }
+        // Quality alarms: every leg's MOS estimate checked every 5 s against `media_alarm_mos`.
+        let qualityMonitor: Task<Void, Never>? = config.mediaAlarmMOS > 0 ? Task { [threshold = config.mediaAlarmMOS] in
+            await MediaQualityMonitor.run(source: callSource, hub: apiEvents, threshold: threshold, interval: .seconds(5))
+        } : nil
+        defer { qualityMonitor?.cancel() }
         sip.recordWriter.set { try api.recordCall($0) }
 
         let allocator = tdm_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "system"

@@ -76,6 +76,8 @@ struct ServerConfiguration: Equatable {
         case logFormat = "log_format"
         case logLevel = "log_level"
         case ringTimeout = "ring_timeout"
+        /// MOS estimate below which a leg raises a `media.quality_alarm` event (0: off).
+        case mediaAlarmMOS = "media_alarm_mos"
         case mediaTimeout = "media_timeout"
         case sipAllow = "sip_allow"
         case sipDeny = "sip_deny"
@@ -103,6 +105,8 @@ struct ServerConfiguration: Equatable {
     var logLevel = "info"
     /// How long a callee rings before the caller gets 480 or its no-answer rule applies, in milliseconds.
     var ringTimeoutMilliseconds: Int64 = 30_000
+    /// `media_alarm_mos`: legs whose MOS estimate falls below this raise `media.quality_alarm` (0: off).
+    var mediaAlarmMOS = 3.1
     /// Seconds without RTP on a call's leg before Tandem hangs the call up.
     var mediaTimeoutSeconds: Double = 120
     /// Who may send SIP (empty: everyone), who may not, and how many packets per second one IP address may send.
@@ -161,6 +165,11 @@ struct ServerConfiguration: Equatable {
                 throw .invalidValue(setting: setting, value: value, expected: "seconds from 0 to 3600")
             }
             ringTimeoutMilliseconds = Int64(seconds * 1000)
+        case .mediaAlarmMOS:
+            guard let mos = Double(value), mos == 0 || (1...4.5).contains(mos) else {
+                throw .invalidValue(setting: setting, value: value, expected: "a MOS from 1 to 4.5, or 0 for no quality alarms")
+            }
+            mediaAlarmMOS = mos
         case .mediaTimeout:
             guard let seconds = Double(value), seconds >= 0.1, seconds <= 86_400 else {
                 throw .invalidValue(setting: setting, value: value, expected: "seconds from 0.1 to 86400")
@@ -260,6 +269,7 @@ struct ServerConfiguration: Equatable {
             Key.logFormat.rawValue: logFormat.rawValue,
             Key.logLevel.rawValue: logLevel,
             Key.ringTimeout.rawValue: Double(ringTimeoutMilliseconds) / 1000,
+            Key.mediaAlarmMOS.rawValue: mediaAlarmMOS,
             Key.mediaTimeout.rawValue: mediaTimeoutSeconds,
             Key.sipAllow.rawValue: sipAllow.map(\.description).joined(separator: ","),
             Key.sipDeny.rawValue: sipDeny.map(\.description).joined(separator: ","),
